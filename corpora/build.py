@@ -1,0 +1,190 @@
+"""Build the lo_signals corpus from the writers' files and the labelling passes.
+
+Two steps, run from the repository root:
+
+    python corpora/build.py prepare   # raw/*.jsonl -> units.jsonl + passes/input_*.jsonl
+    python corpora/build.py merge     # units + passes A/B -> train/dev/test.jsonl + stats.json
+
+``prepare`` cleans, filters and de-duplicates the written units and makes the
+blind inputs for the two independent labelling passes (text only, shuffled).
+``merge`` adjudicates each label by majority over three independent judgements
+(the writer's label, pass A and pass B), reports agreement between the passes,
+and cuts fixed stratified splits.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+from lo_signals.corpus import agreement, near_duplicates  # noqa: E402
+from lo_signals.labels import LABELS, REGISTERS, SIGNS, validate_labels  # noqa: E402
+
+PREFIX = {"staff_feedback": "sf", "board_paper": "bp", "inquiry_report": "ir"}
+SECTORS = {
+    "nhs_acute", "nhs_mental_health", "nhs_ambulance", "nhs_primary_care", "local_government",
+    "police", "university", "social_care", "aviation", "rail", "civil_service",
+}
+NEAR_DUP = 0.8
+SEED = 20261122
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def prepare() -> None:
+    raw_files = sorted((ROOT / "raw").glob("w*.jsonl"))
+    units, dropped = [], Counter()
+    seen = set()
+    for f in raw_files:
+        for n, row in enumerate(_read(f), 1):
+            text = re.sub(r"\s+", " ", str(row.get("text", ""))).strip()
+            words = len(text.split())
+            if row.get("register") not in REGISTERS or row.get("sector") not in SECTORS:
+                dropped["bad register or sector"] += 1
+                continue
+            if not 4 <= words <= 80:
+                dropped["length outside 4-80 words"] += 1
+                continue
+            key = text.lower()
+            if key in seen:
+                dropped["exact duplicate"] += 1
+                continue
+            seen.add(key)
+            units.append(
+                {
+                    "text": text,
+                    "register": row["register"],
+                    "sector": row["sector"],
+                    "author_labels": validate_labels(row.get("labels", []), where=f"{f.name}:{n}: "),
+                    "author_aspirations": validate_labels(row.get("aspirations", []), SIGNS, where=f"{f.name}:{n}: "),
+                    "source": f.stem,
+                }
+            )
+    pairs = near_duplicates([u["text"] for u in units], NEAR_DUP)
+    drop = {j for _, j, _ in pairs}
+    dropped["near duplicate (char 3-5-gram cosine >= %.2f)" % NEAR_DUP] = len(drop)
+    units = [u for k, u in enumerate(units) if k not in drop]
+    counters = Counter()
+    for u in units:
+        counters[u["register"]] += 1
+        u["id"] = f"{PREFIX[u['register']]}-{counters[u['register']]:04d}"
+    _write(ROOT / "units.jsonl", [{"id": u["id"], **{k: v for k, v in u.items() if k != "id"}} for u in units])
+    rng = random.Random(SEED)
+    for f in raw_files:
+        chunk = [{"id": u["id"], "text": u["text"], "register": u["register"], "sector": u["sector"]} for u in units if u["source"] == f.stem]
+        rng.shuffle(chunk)
+        _write(ROOT / "passes" / f"input_{f.stem}.jsonl", chunk)
+    (ROOT / "prepare_stats.json").write_text(json.dumps({"kept": len(units), "dropped": dict(dropped)}, indent=2) + "\n")
+    print(json.dumps({"kept": len(units), "dropped": dict(dropped)}, indent=2))
+
+
+def _majority(*votes: list[str], allowed=LABELS) -> list[str]:
+    return [label for label in allowed if sum(label in v for v in votes) >= 2]
+
+
+def _split(units: list[dict]) -> dict[str, list[dict]]:
+    from sklearn.model_selection import train_test_split
+
+    def key(u: dict) -> str:
+        labs = "+".join(u["labels"]) or ("asp" if u["aspirations"] else "none")
+        return f"{u['register']}|{labs}"
+
+    keys = [key(u) for u in units]
+    counts = Counter(keys)
+    keys = [k if counts[k] >= 10 else k.split("|")[0] + "|rare" for k in keys]
+    idx = np.arange(len(units))
+    train_idx, rest_idx = train_test_split(idx, test_size=0.30, random_state=SEED, stratify=keys)
+    rest_keys = [keys[i] for i in rest_idx]
+    rc = Counter(rest_keys)
+    rest_keys = [k if rc[k] >= 2 else k.split("|")[0] + "|rare" for k in rest_keys]
+    dev_idx, test_idx = train_test_split(rest_idx, test_size=0.50, random_state=SEED, stratify=rest_keys)
+    return {name: [units[i] for i in sorted(ids)] for name, ids in (("train", train_idx), ("dev", dev_idx), ("test", test_idx))}
+
+
+def merge() -> None:
+    units = _read(ROOT / "units.jsonl")
+    passes = {}
+    for name in ("A", "B"):
+        got = {}
+        for f in sorted((ROOT / "passes").glob(f"{name}_*.jsonl")):
+            for row in _read(f):
+                got[row["id"]] = row
+        missing = [u["id"] for u in units if u["id"] not in got]
+        if missing:
+            raise SystemExit(f"pass {name} lacks {len(missing)} units, e.g. {missing[:5]}")
+        passes[name] = got
+    final, disagreements = [], Counter()
+    for u in units:
+        a, b = passes["A"][u["id"]], passes["B"][u["id"]]
+        la = validate_labels(a["labels"], where=f"A {u['id']}: ")
+        lb = validate_labels(b["labels"], where=f"B {u['id']}: ")
+        aa = validate_labels(a["aspirations"], SIGNS, where=f"A {u['id']}: ")
+        ab = validate_labels(b["aspirations"], SIGNS, where=f"B {u['id']}: ")
+        labels = _majority(u["author_labels"], la, lb)
+        asps = _majority(u["author_aspirations"], aa, ab, allowed=SIGNS)
+        if la != lb or aa != ab:
+            disagreements["units where pass A and pass B differ"] += 1
+        if la != lb and labels not in (la, lb):
+            disagreements["label sets different from both passes after adjudication"] += 1
+        final.append({"id": u["id"], "text": u["text"], "register": u["register"], "sector": u["sector"], "labels": labels, "aspirations": asps})
+    splits = _split(final)
+    for name, rows in splits.items():
+        _write(ROOT / f"{name}.jsonl", rows)
+
+    def pick(src, field):
+        return [src[u["id"]][field] for u in units]
+
+    stats = {
+        "units": len(final),
+        "adjudication": dict(disagreements),
+        "agreement": {
+            "A_vs_B": {"labels": agreement(pick(passes["A"], "labels"), pick(passes["B"], "labels")),
+                        "aspirations": agreement(pick(passes["A"], "aspirations"), pick(passes["B"], "aspirations"), SIGNS)},
+            "author_vs_A": {"labels": agreement([u["author_labels"] for u in units], pick(passes["A"], "labels"))},
+            "author_vs_B": {"labels": agreement([u["author_labels"] for u in units], pick(passes["B"], "labels"))},
+            "final_vs_A": {"labels": agreement([r["labels"] for r in final], pick(passes["A"], "labels"))},
+            "final_vs_B": {"labels": agreement([r["labels"] for r in final], pick(passes["B"], "labels"))},
+        },
+        "splits": {},
+    }
+    for name, rows in splits.items():
+        s = {
+            "n": len(rows),
+            "register": dict(Counter(r["register"] for r in rows)),
+            "sector": dict(Counter(r["sector"] for r in rows)),
+            "labels": {label: sum(label in r["labels"] for r in rows) for label in LABELS},
+            "aspirations": {s_: sum(s_ in r["aspirations"] for r in rows) for s_ in SIGNS},
+            "aspiration_units": sum(bool(r["aspirations"]) for r in rows),
+            "aspiration_only_units": sum(bool(r["aspirations"]) and not r["labels"] for r in rows),
+            "no_label_units": sum(not r["labels"] for r in rows),
+            "no_label_no_aspiration_units": sum(not r["labels"] and not r["aspirations"] for r in rows),
+            "words_min_median_max": [int(x) for x in np.percentile([len(r["text"].split()) for r in rows], [0, 50, 100])],
+        }
+        stats["splits"][name] = s
+    cross = []
+    for a_name, b_name in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        pairs = near_duplicates([r["text"] for r in splits[a_name]], NEAR_DUP, other=[r["text"] for r in splits[b_name]])
+        top = near_duplicates([r["text"] for r in splits[a_name]], 0.0, other=[r["text"] for r in splits[b_name]])[:1]
+        cross.append({"pair": f"{a_name}/{b_name}", "near_duplicates": len(pairs), "max_similarity": round(top[0][2], 3) if top else 0.0})
+    stats["cross_split_similarity"] = cross
+    (ROOT / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    print(json.dumps({k: stats[k] for k in ("units", "adjudication", "cross_split_similarity")}, indent=2))
+
+
+if __name__ == "__main__":
+    {"prepare": prepare, "merge": merge}[sys.argv[1]]()

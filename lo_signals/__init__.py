@@ -1,0 +1,51 @@
+"""lo_signals: signals of a learning culture, and of blame, in organisational text.
+
+Importing the package has no side effects and stays light: the heavier parts
+(scikit-learn, spaCy, pandas) load on first use.
+
+    >>> import lo_signals
+    >>> lo_signals.LABELS[0]
+    'community_of_learners'
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .labels import LABELS, REGISTERS, SIGNS, TAXONOMY
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LABELS",
+    "SIGNS",
+    "REGISTERS",
+    "TAXONOMY",
+    "__version__",
+    "load",
+    "evaluate",
+    "load_corpus",
+    "train_models",
+]
+
+# Public name -> module that defines it; resolved on first access (PEP 562).
+_LAZY = {
+    "load": "models",
+    "evaluate": "evaluation",
+    "load_corpus": "corpus",
+    "train_models": "train",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lo_signals' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,290 @@
+"""Evaluation: per-label metrics, bootstrap intervals, rhetoric false positives, calibration.
+
+``evaluate`` returns a flat, JSON-ready dict per model (the primary metric is
+``macro_f1``) and can write ``metrics.json`` and ``metrics.md`` side by side
+for several models.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .labels import LABELS, REGISTERS, SIGNS, to_multi_hot
+
+__all__ = ["evaluate", "evaluate_predictions", "read_jsonl", "bootstrap_ci", "markdown_table", "expected_calibration_error"]
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Read a JSONL file into a list of dicts, naming the line of any bad row."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    return rows
+
+
+def _f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    denom = 2 * tp + fp + fn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+
+
+def _macro_micro(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    tp = (y & p).sum(0)
+    fp = (~y & p).sum(0)
+    fn = (y & ~p).sum(0)
+    macro = float(_f1_from_counts(tp, fp, fn).mean())
+    micro = float(_f1_from_counts(tp.sum(), fp.sum(), fn.sum()))
+    return macro, micro
+
+
+def bootstrap_ci(
+    y: np.ndarray, p: np.ndarray, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals for macro and micro F1, resampling units.
+
+    Args:
+        y: ``(n, k)`` boolean gold labels.
+        p: ``(n, k)`` boolean predictions.
+        n_boot: Number of resamples.
+        seed: Random seed.
+        alpha: 1 - coverage.
+
+    Returns:
+        ``{"macro_f1": (lo, hi), "micro_f1": (lo, hi)}``.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    macros = np.empty(n_boot)
+    micros = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        macros[b], micros[b] = _macro_micro(y[idx], p[idx])
+    q = [100 * alpha / 2, 100 * (1 - alpha / 2)]
+    return {
+        "macro_f1": tuple(float(v) for v in np.percentile(macros, q)),
+        "micro_f1": tuple(float(v) for v in np.percentile(micros, q)),
+    }
+
+
+def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int = 10) -> float:
+    """ECE with equal-width bins, over all label columns pooled."""
+    y = np.asarray(y, dtype=float).ravel()
+    proba = np.asarray(proba, dtype=float).ravel()
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(proba, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            ece += mask.mean() * abs(proba[mask].mean() - y[mask].mean())
+    return float(ece)
+
+
+def evaluate_predictions(
+    gold_labels: Sequence[Sequence[str]],
+    pred_labels: Sequence[Sequence[str]],
+    proba: np.ndarray | None = None,
+    *,
+    gold_aspirations: Sequence[Sequence[str]] | None = None,
+    pred_aspirations: Sequence[Sequence[str]] | None = None,
+    registers: Sequence[str] | None = None,
+    labels: Sequence[str] = LABELS,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Metrics for one set of predictions against gold labels.
+
+    Args:
+        gold_labels: Gold label ids per unit.
+        pred_labels: Predicted label ids per unit.
+        proba: ``(n, len(labels))`` probabilities, for calibration (optional).
+        gold_aspirations: Gold aspiration ids per unit (for the rhetoric metrics).
+        pred_aspirations: Predicted aspiration ids per unit.
+        registers: Register of each unit, for per-register macro F1.
+        labels: Label ids (column order).
+        n_boot: Bootstrap resamples for the intervals.
+        seed: Bootstrap seed.
+
+    Returns:
+        A JSON-ready dict: ``per_label``, ``macro_f1`` and ``micro_f1`` (value and
+        ``ci95``), ``macro_f1_by_register``, ``rhetoric_fpr``, ``aspirations``,
+        ``brier``, ``ece``, ``n``.
+    """
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y = to_multi_hot(gold_labels, labels).astype(bool)
+    p = to_multi_hot(pred_labels, labels).astype(bool)
+    if y.shape != p.shape:
+        raise ValueError("gold and predicted label lists differ in length")
+    prec, rec, f1, sup = precision_recall_fscore_support(y, p, average=None, zero_division=0)
+    macro, micro = _macro_micro(y, p)
+    ci = bootstrap_ci(y, p, n_boot=n_boot, seed=seed)
+    out: dict[str, Any] = {
+        "n": int(len(y)),
+        "per_label": {
+            label: {"precision": float(prec[j]), "recall": float(rec[j]), "f1": float(f1[j]), "support": int(sup[j])}
+            for j, label in enumerate(labels)
+        },
+        "macro_f1": {"value": macro, "ci95": list(ci["macro_f1"])},
+        "micro_f1": {"value": micro, "ci95": list(ci["micro_f1"])},
+    }
+    if registers is not None:
+        regs = np.asarray(list(registers))
+        by_reg = {}
+        for reg in [r for r in REGISTERS if r in set(regs)] + sorted(set(regs) - set(REGISTERS)):
+            mask = regs == reg
+            by_reg[reg] = {"macro_f1": _macro_micro(y[mask], p[mask])[0], "n": int(mask.sum())}
+        out["macro_f1_by_register"] = by_reg
+    if gold_aspirations is not None:
+        ga = to_multi_hot(gold_aspirations, SIGNS).astype(bool)
+        rhetoric_only = ga.any(1) & ~y.any(1)
+        n_rhet = int(rhetoric_only.sum())
+        flagged = p[rhetoric_only].any(1)
+        rng = np.random.default_rng(seed)
+        if n_rhet:
+            boots = [flagged[rng.integers(0, n_rhet, n_rhet)].mean() for _ in range(n_boot)]
+            out["rhetoric_fpr"] = {
+                "value": float(flagged.mean()),
+                "ci95": [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))],
+                "n": n_rhet,
+            }
+        if pred_aspirations is not None:
+            pa = to_multi_hot(pred_aspirations, SIGNS).astype(bool)
+            a_prec, a_rec, a_f1, a_sup = precision_recall_fscore_support(ga, pa, average=None, zero_division=0)
+            out["aspirations"] = {
+                "macro_f1": float(a_f1.mean()),
+                "per_label": {
+                    s: {"precision": float(a_prec[j]), "recall": float(a_rec[j]), "f1": float(a_f1[j]), "support": int(a_sup[j])}
+                    for j, s in enumerate(SIGNS)
+                },
+            }
+    if proba is not None:
+        proba = np.asarray(proba, dtype=float)
+        out["brier"] = float(np.mean((proba - y) ** 2))
+        out["brier_per_label"] = {label: float(np.mean((proba[:, j] - y[:, j]) ** 2)) for j, label in enumerate(labels)}
+        out["ece"] = expected_calibration_error(y, proba)
+    return out
+
+
+def _model_name(model: Any, given: Any) -> str:
+    meta = getattr(model, "meta_", None) or {}
+    if isinstance(given, str):
+        return given if "/" not in given else meta.get("name", Path(given).name)
+    return meta.get("name", type(model).__name__)
+
+
+def evaluate(
+    models: Any,
+    data: str | Path | Sequence[Mapping[str, Any]],
+    out: str | Path | None = None,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Evaluate one or several models on labelled units.
+
+    Args:
+        models: A model (loaded scorer), a model name or directory, or a list of
+            them; names and paths go through :func:`lo_signals.load`.
+        data: A JSONL file with ``text`` and ``labels`` (and optionally
+            ``aspirations`` and ``register``), or a list of such dicts.
+        out: If given, a directory to write ``metrics.json`` and ``metrics.md``.
+        n_boot: Bootstrap resamples.
+        seed: Bootstrap seed.
+
+    Returns:
+        ``{"data": ..., "models": {name: metrics}, "table": markdown}``.
+    """
+    from .models import load
+
+    rows = read_jsonl(data) if isinstance(data, (str, Path)) else list(data)
+    if not rows:
+        raise ValueError("no units to evaluate on")
+    for i, row in enumerate(rows):
+        if "text" not in row or "labels" not in row:
+            raise ValueError(f"row {i} lacks 'text' or 'labels'")
+    texts = [r["text"] for r in rows]
+    gold = [r["labels"] for r in rows]
+    has_asp = all("aspirations" in r for r in rows)
+    gold_asp = [r["aspirations"] for r in rows] if has_asp else None
+    registers = [r.get("register", "unknown") for r in rows]
+    model_list = models if isinstance(models, (list, tuple)) else [models]
+    results: dict[str, Any] = {}
+    for given in model_list:
+        model = load(given) if isinstance(given, (str, Path)) or given is None else given
+        name = _model_name(model, given)
+        label_p, asp_p = model.predict_all_proba(texts)
+        pred = model._decide(label_p, model.thresholds_, model.labels_)
+        pred_asp = model._decide(asp_p, model.aspiration_thresholds_, model.aspiration_labels_)
+        metrics = evaluate_predictions(
+            gold,
+            pred,
+            label_p,
+            gold_aspirations=gold_asp,
+            pred_aspirations=pred_asp,
+            registers=registers,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        metrics["model"] = {"name": name, "backend": getattr(model, "backend", None), "path": getattr(model, "path_", None)}
+        results[name] = metrics
+    report = {
+        "data": str(data) if isinstance(data, (str, Path)) else f"{len(rows)} rows",
+        "n": len(rows),
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "models": results,
+    }
+    report["table"] = markdown_table(results)
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps({k: v for k, v in report.items() if k != "table"}, indent=2) + "\n", encoding="utf-8")
+        (out / "metrics.md").write_text(f"# Evaluation on {report['data']} (n={report['n']})\n\n" + report["table"] + "\n", encoding="utf-8")
+    return report
+
+
+def markdown_table(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """Side-by-side Markdown table of several models' metrics."""
+    names = list(results)
+    if not names:
+        return ""
+
+    def fmt_ci(m: Mapping[str, Any] | None) -> str:
+        if not m:
+            return "n/a"
+        lo, hi = m["ci95"]
+        return f"{m['value']:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines.append("| macro F1 [95% CI] | " + " | ".join(fmt_ci(results[n].get("macro_f1")) for n in names) + " |")
+    lines.append("| micro F1 [95% CI] | " + " | ".join(fmt_ci(results[n].get("micro_f1")) for n in names) + " |")
+    lines.append("| rhetoric FP rate [95% CI] | " + " | ".join(fmt_ci(results[n].get("rhetoric_fpr")) for n in names) + " |")
+    for label in LABELS:
+        cells = []
+        for n in names:
+            row = results[n]["per_label"].get(label)
+            cells.append(f"{row['f1']:.3f} (P {row['precision']:.2f} / R {row['recall']:.2f})" if row else "n/a")
+        lines.append(f"| F1 `{label}` | " + " | ".join(cells) + " |")
+    regs = sorted({r for n in names for r in results[n].get("macro_f1_by_register", {})}, key=lambda r: (r not in REGISTERS, r))
+    for reg in regs:
+        lines.append(
+            f"| macro F1, {reg} | "
+            + " | ".join(f"{results[n].get('macro_f1_by_register', {}).get(reg, {}).get('macro_f1', float('nan')):.3f}" for n in names)
+            + " |"
+        )
+    lines.append("| aspirations macro F1 | " + " | ".join(f"{results[n].get('aspirations', {}).get('macro_f1', float('nan')):.3f}" for n in names) + " |")
+    lines.append("| Brier | " + " | ".join(f"{results[n].get('brier', float('nan')):.4f}" for n in names) + " |")
+    lines.append("| ECE | " + " | ".join(f"{results[n].get('ece', float('nan')):.4f}" for n in names) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Scoring backends. Each module holds one backend; ``base`` holds what they share."""

@@ -1,0 +1,188 @@
+"""What every scorer shares: input checks, thresholds and the predict verbs.
+
+A scorer is a scikit-learn style estimator over lists of strings. It returns
+probabilities for the five evidence labels (columns in ``labels_`` order, which
+is :data:`lo_signals.labels.LABELS` for the shipped models) and for the four
+signs invoked as rhetoric (``aspiration_labels_``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..labels import LABELS, SIGNS
+
+__all__ = ["Scorer", "BaseScorer", "check_texts", "tune_thresholds", "NotFittedError"]
+
+
+class NotFittedError(RuntimeError):
+    """Raised when a scorer is used before ``fit`` (or ``load``)."""
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """The interface every backend implements."""
+
+    labels_: tuple[str, ...]
+    aspiration_labels_: tuple[str, ...]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def predict_aspirations_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]: ...
+
+    def predict_aspirations(self, texts: Sequence[str]) -> list[list[str]]: ...
+
+
+def check_texts(texts: Any) -> list[str]:
+    """Validate the ``texts`` argument of every predict verb.
+
+    Args:
+        texts: A list (or other non-string sequence) of strings.
+
+    Returns:
+        The texts as a list.
+
+    Raises:
+        TypeError: If ``texts`` is a single string, not a sequence, or holds a
+            non-string item.
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("texts must be a list of strings, not a single string; wrap it: [text]")
+    # pandas Series and numpy arrays are accepted: they iterate as values.
+    if not hasattr(texts, "__iter__") or isinstance(texts, dict):
+        raise TypeError(f"texts must be a list of strings, got {type(texts).__name__}")
+    out = list(texts)
+    for i, text in enumerate(out):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
+    return out
+
+
+def tune_thresholds(y_true: np.ndarray, proba: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
+    """Pick, per column, the probability cut-off that maximises F1.
+
+    Ties go to the threshold nearest 0.5, so a flat F1 curve does not push the
+    cut-off to an extreme that would not transfer to new data.
+
+    Args:
+        y_true: ``(n, k)`` 0/1 gold labels.
+        proba: ``(n, k)`` predicted probabilities.
+        grid: Candidate thresholds; defaults to 0.05 .. 0.90.
+
+    Returns:
+        ``(k,)`` thresholds.
+    """
+    grid = np.round(np.arange(0.05, 0.901, 0.01), 2) if grid is None else np.asarray(grid)
+    y_true = np.asarray(y_true).astype(bool)
+    out = np.full(y_true.shape[1], 0.5)
+    for j in range(y_true.shape[1]):
+        best, best_key = 0.5, (-1.0, 0.0)
+        positives = y_true[:, j].sum()
+        for t in grid:
+            pred = proba[:, j] >= t
+            tp = np.sum(pred & y_true[:, j])
+            denom = pred.sum() + positives
+            f1 = 2 * tp / denom if denom else 0.0
+            key = (round(float(f1), 4), -abs(t - 0.5))
+            if key > best_key:
+                best, best_key = float(t), key
+        out[j] = best
+    return out
+
+
+class BaseScorer:
+    """Shared predict verbs over ``predict_proba`` and ``predict_aspirations_proba``.
+
+    Subclasses implement ``_proba(texts) -> (labels (n, L), aspirations (n, A))``
+    on non-empty texts; empty or whitespace-only strings are answered here with
+    zeros so that they never get a label.
+    """
+
+    backend: str = "base"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "thresholds_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() or lo_signals.load()")
+
+    def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict_all_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Both probability tables in one pass.
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            ``(labels_proba (n, len(labels_)), aspirations_proba (n, len(aspiration_labels_)))``.
+        """
+        texts = check_texts(texts)
+        self._check_fitted()
+        n = len(texts)
+        label_p = np.zeros((n, len(self.labels_)), dtype=np.float64)
+        asp_p = np.zeros((n, len(self.aspiration_labels_)), dtype=np.float64)
+        keep = [i for i, t in enumerate(texts) if t.strip()]
+        if keep:
+            lp, ap = self._proba([texts[i] for i in keep])
+            label_p[keep] = lp
+            asp_p[keep] = ap
+        return label_p, asp_p
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability of each evidence label.
+
+        Args:
+            texts: List of strings; empty strings get zeros.
+
+        Returns:
+            ``(n, len(labels_))`` array, columns in ``labels_`` order.
+        """
+        return self.predict_all_proba(texts)[0]
+
+    def predict_aspirations_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability that each sign is invoked as rhetoric (LABELS.md rule 2)."""
+        return self.predict_all_proba(texts)[1]
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        """Label ids whose probability reaches the label's tuned threshold."""
+        proba = self.predict_proba(texts)
+        return self._decide(proba, self.thresholds_, self.labels_)
+
+    def predict_aspirations(self, texts: Sequence[str]) -> list[list[str]]:
+        """Sign ids invoked as aspiration, plan, recommendation or value."""
+        proba = self.predict_aspirations_proba(texts)
+        return self._decide(proba, self.aspiration_thresholds_, self.aspiration_labels_)
+
+    @staticmethod
+    def _decide(proba: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> list[list[str]]:
+        on = proba >= np.asarray(thresholds)[None, :]
+        # A zero probability never passes, even where a threshold tuned to 0 would let it.
+        on &= proba > 0
+        return [[labels[j] for j in np.flatnonzero(row)] for row in on]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> "BaseScorer":
+        """Set constructor parameters (scikit-learn convention)."""
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def default_label_sets() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The contract's label ids and aspiration ids."""
+    return LABELS, SIGNS

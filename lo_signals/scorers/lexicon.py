@@ -1,0 +1,408 @@
+"""Rule backend: spaCy PhraseMatcher patterns from a versioned data file, with negation scope.
+
+The patterns live in ``lo_signals/data/lexicon.json`` (see its ``description``
+for the pattern syntax). Matching runs on ``spacy.blank("en")`` tokens, so no
+model download is ever needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..labels import LABELS, SIGNS
+from .base import BaseScorer, check_texts, tune_thresholds
+
+__all__ = ["Evidence", "Lexicon", "LexiconScorer", "load_lexicon"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One pattern hit in a text.
+
+    Attributes:
+        label: The label the pattern is evidence for (after negation is applied).
+        start: Character offset where the matched span starts.
+        end: Character offset where it ends (exclusive).
+        text: The matched text.
+        pattern: Id of the pattern that fired.
+        negated: True when the hit sits in a negation scope.
+        aspiration: True when the unit reads as rhetoric (an aim, plan or
+            recommendation), so the hit feeds ``aspirations`` rather than ``labels``.
+        weight: The pattern's weight from the data file.
+    """
+
+    label: str
+    start: int
+    end: int
+    text: str
+    pattern: str
+    negated: bool = False
+    aspiration: bool = False
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One concrete reading of a pattern: segments of fixed phrases joined by gaps."""
+
+    pattern: str
+    segments: tuple[str, ...]  # keys of segment phrase sets
+    gaps: tuple[tuple[int, int], ...]  # (min, max) tokens between consecutive segments
+
+
+def parse_pattern(pattern: str) -> list[list[Any]]:
+    """Split a pattern string into items: alternative lists, or gap markers.
+
+    Args:
+        pattern: A pattern string of the data file.
+
+    Returns:
+        A list whose items are ``("alts", [str, ...], optional)`` or ``("gap", min, max)``.
+    """
+    words = pattern.split()
+    if not words:
+        raise ValueError("empty lexicon pattern")
+    items: list[list[Any]] = []
+    for word in words:
+        if word in ("_", "_?"):
+            lo = 1 if word == "_" else 0
+            if items and items[-1][0] == "gap":
+                items[-1][1] += lo
+                items[-1][2] += 1
+            else:
+                items.append(["gap", lo, 1])
+            continue
+        optional = word.endswith("?") and len(word) > 1
+        core = word[:-1] if optional else word
+        alts = [a for a in core.split("|") if a]
+        if not alts:
+            raise ValueError(f"bad token {word!r} in lexicon pattern {pattern!r}")
+        items.append(["alts", alts, optional])
+    if items[0][0] == "gap" or items[-1][0] == "gap":
+        raise ValueError(f"lexicon pattern {pattern!r} may not start or end with a gap")
+    return items
+
+
+def expand_segments(items: list[list[Any]], max_phrases: int = 20000) -> list[tuple[list[list[str]], list[tuple[int, int]]]]:
+    """Turn parsed items into variants: lists of segment phrase lists plus gaps.
+
+    Optional tokens are expanded into the readings with and without them.
+
+    Returns:
+        ``[(segments, gaps)]`` where each segment is a list of phrases (strings)
+        and ``gaps[i]`` is the allowed gap between segment ``i`` and ``i + 1``.
+    """
+    # Group consecutive token items into segments separated by gaps.
+    groups: list[list[list[Any]]] = [[]]
+    gaps: list[tuple[int, int]] = []
+    for item in items:
+        if item[0] == "gap":
+            groups.append([])
+            gaps.append((item[1], item[2]))
+        else:
+            groups[-1].append(item)
+    seg_phrases: list[list[str]] = []
+    for group in groups:
+        phrases = [""]
+        for _, alts, optional in group:
+            options = alts + ([""] if optional else [])
+            phrases = [f"{p} {o}".strip() for p in phrases for o in options]
+            if len(phrases) > max_phrases:
+                raise ValueError("lexicon pattern expands to too many phrases")
+        phrases = [p for p in phrases if p]
+        if not phrases:
+            raise ValueError("a lexicon pattern segment is entirely optional")
+        seg_phrases.append(sorted(set(phrases)))
+    return [(seg_phrases, gaps)]
+
+
+@lru_cache(maxsize=4)
+def _read_lexicon_text(path: str | None) -> str:
+    if path is None:
+        return resources.files("lo_signals").joinpath("data/lexicon.json").read_text(encoding="utf-8")
+    return Path(path).read_text(encoding="utf-8")
+
+
+def load_lexicon(path: str | Path | None = None) -> dict[str, Any]:
+    """Read a lexicon data file (the packaged one by default).
+
+    Args:
+        path: A lexicon JSON file; ``None`` for the packaged ``data/lexicon.json``.
+
+    Returns:
+        The parsed lexicon, with ``sha256`` of its text added.
+    """
+    text = _read_lexicon_text(None if path is None else str(path))
+    data = json.loads(text)
+    unknown = set(data.get("labels", {})) - set(LABELS)
+    if unknown:
+        raise ValueError(f"lexicon names unknown labels: {sorted(unknown)}")
+    data["sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return data
+
+
+class Lexicon:
+    """Compiled patterns plus negation and aspiration cues.
+
+    Args:
+        data: A parsed lexicon (from :func:`load_lexicon`).
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        import spacy
+        from spacy.matcher import PhraseMatcher
+
+        self.data = data
+        self.version = data.get("version", "unknown")
+        self.nlp = spacy.blank("en")
+        # Every pattern is expanded into fixed phrase segments joined by gaps; one
+        # PhraseMatcher (hash lookups over lower-cased tokens) finds all segments in
+        # a single pass, which is several times faster than a token Matcher with
+        # set predicates and wildcards.
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.patterns: dict[str, dict[str, Any]] = {}
+        self.variants: list[_Variant] = []
+        segment_keys: dict[tuple[str, ...], str] = {}
+        for label, entries in data["labels"].items():
+            for entry in entries:
+                pid = entry["id"]
+                if pid in self.patterns:
+                    raise ValueError(f"duplicate lexicon pattern id {pid!r}")
+                self.patterns[pid] = {**entry, "label": label}
+                for segs, gaps in expand_segments(parse_pattern(entry["pattern"])):
+                    keys = []
+                    for phrases in segs:
+                        sig = tuple(phrases)
+                        if sig not in segment_keys:
+                            key = f"seg{len(segment_keys)}"
+                            segment_keys[sig] = key
+                            self.matcher.add(key, list(self.nlp.tokenizer.pipe(phrases)))
+                        keys.append(segment_keys[sig])
+                    self.variants.append(_Variant(pid, tuple(keys), tuple(gaps)))
+        neg = data.get("negation", {})
+        self.neg_cues = {c.lower() for c in neg.get("cues", [])}
+        self.neg_phrases = [tuple(p.lower().split()) for p in neg.get("phrase_cues", [])]
+        self.neg_phrase_index: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in self.neg_phrases:
+            self.neg_phrase_index.setdefault(phrase[0], []).append(phrase)
+        self.neg_window = int(neg.get("window", 5))
+        self.clause_breaks = {c.lower() for c in neg.get("clause_breaks", [])}
+        asp = data.get("aspiration", {})
+        self.asp_cues = {c.lower() for c in asp.get("cues", [])}
+        self.evidence_cues = {c.lower() for c in asp.get("evidence_cues", [])}
+        self.pattern_ids = tuple(self.patterns)
+
+    @classmethod
+    def default(cls) -> "Lexicon":
+        """The packaged lexicon, compiled once per process."""
+        return _default_lexicon()
+
+    # -- matching -------------------------------------------------------------
+
+    def _negation_positions(self, lowers: list[str]) -> list[int]:
+        positions = [i for i, w in enumerate(lowers) if w in self.neg_cues]
+        for i, w in enumerate(lowers):
+            for phrase in self.neg_phrase_index.get(w, ()):
+                k = len(phrase)
+                if tuple(lowers[i : i + k]) == phrase:
+                    positions.append(i + k - 1)
+        return sorted(set(positions))
+
+    def _is_negated(self, start: int, lowers: list[str], neg_positions: list[int], blame_starts: set[int]) -> bool:
+        for pos in reversed(neg_positions):
+            if pos >= start:
+                continue
+            if start - pos > self.neg_window:
+                return False
+            between = lowers[pos + 1 : start]
+            if any(w in self.clause_breaks for w in between):
+                return False
+            # A negated fear/blame marker between the cue and this hit flips it back:
+            # "nobody is afraid to speak up" is open dialogue, not its absence.
+            if any(pos < b < start for b in blame_starts):
+                return False
+            return True
+        return False
+
+    def is_aspirational(self, lowers: Sequence[str]) -> bool:
+        """True when a unit reads as an aim, plan or recommendation, not a report."""
+        has_asp = any(w in self.asp_cues for w in lowers)
+        has_evd = any(w in self.evidence_cues for w in lowers) or any(any(ch.isdigit() for ch in w) for w in lowers)
+        return has_asp and not has_evd
+
+    def match_doc(self, doc, lowers: list[str] | None = None) -> list[Evidence]:
+        """All evidence hits in one spaCy ``Doc``, longest match per pattern and position."""
+        if lowers is None:
+            lowers = [t.lower_ for t in doc]
+        neg_positions = self._negation_positions(lowers)
+        aspirational = self.is_aspirational(lowers)
+        found: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in self.matcher(doc):
+            found.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
+        # Keep the longest span for each pattern starting at a token.
+        best: dict[tuple[str, int], tuple[str, int, int]] = {}
+        for variant in self.variants:
+            first = found.get(variant.segments[0])
+            if not first:
+                continue
+            spans = first
+            for key, (lo, hi) in zip(variant.segments[1:], variant.gaps):
+                nxt = found.get(key)
+                if not nxt:
+                    spans = []
+                    break
+                spans = [(s0, e1) for s0, e0 in spans for s1, e1 in nxt if e0 + lo <= s1 <= e0 + hi]
+                if not spans:
+                    break
+            for start, end in spans:
+                key2 = (variant.pattern, start)
+                if key2 not in best or end > best[key2][2]:
+                    best[key2] = (variant.pattern, start, end)
+        blame_starts = {
+            s for (pid, s), _ in best.items() if self.patterns[pid].get("negated_to") is not None
+        }
+        hits = []
+        for pid, start, end in sorted(best.values(), key=lambda x: (x[1], x[2], x[0])):
+            entry = self.patterns[pid]
+            negated = self._is_negated(start, lowers, neg_positions, blame_starts)
+            label = entry["label"]
+            if negated and entry.get("negated_to"):
+                label = entry["negated_to"]
+            span = doc[start:end]
+            hits.append(
+                Evidence(
+                    label=label,
+                    start=span.start_char,
+                    end=span.end_char,
+                    text=span.text,
+                    pattern=pid,
+                    negated=negated,
+                    aspiration=aspirational and label in SIGNS,
+                    weight=float(entry.get("weight", 1.0)),
+                )
+            )
+        return hits
+
+    def match(self, texts: Iterable[str], batch_size: int = 256) -> list[list[Evidence]]:
+        """Evidence hits for each text."""
+        return [self.match_doc(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+
+    # -- features -------------------------------------------------------------
+
+    def feature_names(self) -> list[str]:
+        """Names of the columns :meth:`features` returns."""
+        names = []
+        for label in LABELS:
+            names += [f"{label}:evidence", f"{label}:negated", f"{label}:aspiration"]
+        names += ["cue:aspiration", "cue:evidence", "cue:negation", "cue:first_person"]
+        return names
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """Dense lexicon features: weighted hits per label, split by negation and rhetoric.
+
+        Args:
+            texts: Unit texts.
+
+        Returns:
+            ``(n, len(feature_names()))`` float32 array.
+        """
+        out = np.zeros((len(texts), len(self.feature_names())), dtype=np.float32)
+        index = {label: 3 * i for i, label in enumerate(LABELS)}
+        base = 3 * len(LABELS)
+        for row, doc in enumerate(self.nlp.pipe(texts, batch_size=256)):
+            lowers = [t.lower_ for t in doc]
+            for hit in self.match_doc(doc, lowers):
+                col = index[hit.label]
+                if hit.negated and hit.label == self.patterns[hit.pattern]["label"]:
+                    out[row, col + 1] += hit.weight
+                elif hit.aspiration:
+                    out[row, col + 2] += hit.weight
+                else:
+                    out[row, col] += hit.weight
+            out[row, base] = float(any(w in self.asp_cues for w in lowers))
+            out[row, base + 1] = float(any(w in self.evidence_cues for w in lowers))
+            out[row, base + 2] = float(bool(self._negation_positions(lowers)))
+            out[row, base + 3] = float(any(w in ("i", "we", "my", "our", "me", "us") for w in lowers))
+        return out
+
+
+@lru_cache(maxsize=1)
+def _default_lexicon() -> Lexicon:
+    return Lexicon(load_lexicon())
+
+
+class LexiconScorer(BaseScorer):
+    """Rules only: weighted pattern hits, squashed to a score in [0, 1).
+
+    ``score = 1 - exp(-sum of weights)`` per label; hits in a negation scope do
+    not count for their own label (a negated fear or blame marker counts for
+    ``open_dialogue``), and hits in a unit that reads as rhetoric count for
+    ``aspirations`` instead of ``labels``. ``fit`` only tunes the per-label
+    thresholds (on the data it is given).
+
+    Args:
+        lexicon_path: A lexicon JSON file; ``None`` for the packaged one.
+    """
+
+    backend = "lexicon"
+
+    def __init__(self, lexicon_path: str | None = None) -> None:
+        self.lexicon_path = lexicon_path
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The compiled lexicon (built on first use, never saved)."""
+        if self.lexicon_path is None:
+            return Lexicon.default()
+        if getattr(self, "_lexicon", None) is None:
+            self._lexicon = Lexicon(load_lexicon(self.lexicon_path))
+        return self._lexicon
+
+    def _scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        feats = self.lexicon.features(texts)
+        evidence = feats[:, 0 : 3 * len(LABELS) : 3]
+        rhetoric = feats[:, 2 : 3 * len(SIGNS) : 3]
+        return 1.0 - np.exp(-evidence.astype(np.float64)), 1.0 - np.exp(-rhetoric.astype(np.float64))
+
+    def fit(self, X: Sequence[str], y: np.ndarray | None = None, *, aspirations: np.ndarray | None = None) -> "LexiconScorer":
+        """Tune per-label thresholds on labelled units (or keep 0.5 without labels).
+
+        Args:
+            X: Unit texts.
+            y: ``(n, 5)`` gold labels, optional.
+            aspirations: ``(n, 4)`` gold aspirations, optional.
+
+        Returns:
+            self
+        """
+        texts = check_texts(X)
+        data = load_lexicon(self.lexicon_path)
+        self.labels_ = LABELS
+        self.aspiration_labels_ = SIGNS
+        self.lexicon_version_ = data.get("version")
+        self.lexicon_sha256_ = data["sha256"]
+        self.thresholds_ = np.full(len(LABELS), 0.5)
+        self.aspiration_thresholds_ = np.full(len(SIGNS), 0.5)
+        if y is not None or aspirations is not None:
+            lp, ap = self._scores(texts)
+            if y is not None:
+                self.thresholds_ = tune_thresholds(np.asarray(y), lp)
+            if aspirations is not None:
+                self.aspiration_thresholds_ = tune_thresholds(np.asarray(aspirations), ap)
+        return self
+
+    def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self._scores(texts)
+
+    def evidence(self, texts: Sequence[str]) -> list[list[Evidence]]:
+        """Pattern hits with character offsets for each text (for highlighting)."""
+        return self.lexicon.match(check_texts(texts))

@@ -1,0 +1,306 @@
+"""Linear backends: TF-IDF (word and character n-grams) with one logistic regression per label.
+
+``features="tfidf"`` is the plain linear baseline. ``features="hybrid"`` adds
+what a bag of n-grams cannot see: negation scope (tokens after "no", "never",
+"nobody"... are marked, so "no blame culture" is not "blame culture") and the
+lexicon's per-label hit counts split into evidence, negated and rhetorical
+hits. The hybrid is the bundled default model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..labels import LABELS, SIGNS, to_multi_hot
+from .base import BaseScorer, check_texts, tune_thresholds
+from .lexicon import Lexicon
+
+__all__ = ["LinearScorer", "mark_negation"]
+
+_WORD_RE = re.compile(r"[A-Za-z0-9£%][A-Za-z0-9'’\-]*|[.,;:!?]")
+_BREAKS = {".", ",", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "yet", "while"}
+
+
+def mark_negation(text: str, cues: frozenset[str], window: int = 4) -> str:
+    """Lower-case and tokenise ``text``, prefixing words in a negation scope with ``neg_``.
+
+    The scope is the ``window`` words after a negation cue, cut short at
+    punctuation or a contrastive conjunction. Words ending in "n't" are cues.
+
+    Args:
+        text: A unit of text.
+        cues: Negation cue words (lower case).
+        window: How many words a cue reaches.
+
+    Returns:
+        The rewritten text, tokens joined by single spaces.
+    """
+    out = []
+    left = 0
+    for tok in _WORD_RE.findall(text.lower().replace("’", "'")):
+        if tok in _BREAKS:
+            left = 0
+            out.append(tok)
+            continue
+        if left > 0:
+            out.append("neg_" + tok)
+            left -= 1
+        else:
+            out.append(tok)
+        if tok in cues or tok.endswith("n't"):
+            left = window
+    return " ".join(out)
+
+
+class LinearScorer(BaseScorer):
+    """TF-IDF plus logistic regression, one binary model per label.
+
+    Args:
+        features: ``"tfidf"`` (word and character n-grams) or ``"hybrid"``
+            (adds negation marking and lexicon features).
+        C: Inverse regularisation strength of each logistic regression.
+        word_ngrams: n-gram range of the word vectoriser.
+        char_ngrams: n-gram range of the character (``char_wb``) vectoriser.
+        max_char_features: Cap on the character vocabulary (keeps the model small).
+        lexicon_weight: Scale of the lexicon feature block (hybrid only).
+        class_weight: Passed to each logistic regression.
+        cv: Folds used to tune thresholds when no dev set is given to ``fit``.
+        random_state: Seed for everything random in ``fit``.
+    """
+
+    backend = "linear"
+
+    def __init__(
+        self,
+        features: str = "hybrid",
+        C: float = 4.0,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] = (2, 5),
+        max_char_features: int = 60000,
+        lexicon_weight: float = 1.0,
+        class_weight: str | None = "balanced",
+        cv: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.features = features
+        self.C = C
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.max_char_features = max_char_features
+        self.lexicon_weight = lexicon_weight
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+
+    # -- features -------------------------------------------------------------
+
+    def _word_input(self, texts: Sequence[str]) -> list[str]:
+        if self.features == "hybrid":
+            lex = Lexicon.default()
+            cues = frozenset(lex.neg_cues)
+            return [mark_negation(t, cues) for t in texts]
+        return [t.lower() for t in texts]
+
+    def _make_vectorizers(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        word = TfidfVectorizer(
+            ngram_range=tuple(self.word_ngrams),
+            min_df=2,
+            sublinear_tf=True,
+            lowercase=False,
+            token_pattern=r"[^ ]+",
+            dtype=np.float32,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.char_ngrams),
+            min_df=2,
+            sublinear_tf=True,
+            max_features=self.max_char_features,
+            dtype=np.float32,
+        )
+        return word, char
+
+    def _transform(self, texts: Sequence[str], fit: bool = False):
+        if fit:
+            self.word_vectorizer_, self.char_vectorizer_ = self._make_vectorizers()
+            word = self.word_vectorizer_.fit_transform(self._word_input(texts))
+            char = self.char_vectorizer_.fit_transform(texts)
+        else:
+            word = self.word_vectorizer_.transform(self._word_input(texts))
+            char = self.char_vectorizer_.transform(texts)
+        blocks = [word, char]
+        if self.features == "hybrid":
+            lex = Lexicon.default().features(texts)
+            blocks.append(sp.csr_matrix(np.log1p(lex) * self.lexicon_weight))
+        return sp.hstack(blocks, format="csr")
+
+    # -- fitting --------------------------------------------------------------
+
+    def _new_clf(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(
+            C=self.C,
+            class_weight=self.class_weight,
+            solver="liblinear",
+            max_iter=2000,
+            random_state=self.random_state,
+        )
+
+    def _fit_heads(self, X, Y: np.ndarray, strict: bool = True) -> list[Any]:
+        heads = []
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if y.min() == y.max():
+                if strict:
+                    raise ValueError(f"column {j} of the training labels has a single class; every label needs positives and negatives")
+                # A cross-validation fold may lack a rare label: predict its constant.
+                heads.append(float(y[0]))
+                continue
+            heads.append(self._new_clf().fit(X, y))
+        return heads
+
+    @staticmethod
+    def _heads_proba(heads: list[Any], X) -> np.ndarray:
+        cols = [np.full(X.shape[0], h) if isinstance(h, float) else h.predict_proba(X)[:, 1] for h in heads]
+        return np.column_stack(cols).astype(np.float64)
+
+    def fit(
+        self,
+        X: Sequence[str],
+        y: np.ndarray | Sequence[Sequence[str]],
+        *,
+        aspirations: np.ndarray | Sequence[Sequence[str]] | None = None,
+        X_dev: Sequence[str] | None = None,
+        y_dev: np.ndarray | Sequence[Sequence[str]] | None = None,
+        aspirations_dev: np.ndarray | Sequence[Sequence[str]] | None = None,
+    ) -> "LinearScorer":
+        """Fit the vectorisers and one logistic regression per label.
+
+        Thresholds are tuned on the dev set when one is given, otherwise on
+        out-of-fold predictions over the training set.
+
+        Args:
+            X: Training texts.
+            y: ``(n, 5)`` 0/1 labels, or lists of label ids.
+            aspirations: ``(n, 4)`` 0/1 aspirations, or lists of sign ids.
+            X_dev: Dev texts for threshold tuning.
+            y_dev: Dev labels.
+            aspirations_dev: Dev aspirations.
+
+        Returns:
+            self
+        """
+        if self.features not in ("tfidf", "hybrid"):
+            raise ValueError(f"features must be 'tfidf' or 'hybrid', got {self.features!r}")
+        texts = check_texts(X)
+        Y = _as_matrix(y, LABELS)
+        A = _as_matrix(aspirations, SIGNS) if aspirations is not None else None
+        if len(texts) != len(Y):
+            raise ValueError(f"{len(texts)} texts but {len(Y)} label rows")
+        self.labels_ = LABELS
+        self.aspiration_labels_ = SIGNS
+        Xm = self._transform(texts, fit=True)
+        self.label_heads_ = self._fit_heads(Xm, Y)
+        self.aspiration_heads_ = self._fit_heads(Xm, A) if A is not None else []
+        self.n_features_ = Xm.shape[1]
+
+        if X_dev is not None and y_dev is not None:
+            dev_texts = check_texts(X_dev)
+            Xd = self._transform(dev_texts)
+            self.thresholds_ = tune_thresholds(_as_matrix(y_dev, LABELS), self._heads_proba(self.label_heads_, Xd))
+            if A is not None and aspirations_dev is not None:
+                self.aspiration_thresholds_ = tune_thresholds(
+                    _as_matrix(aspirations_dev, SIGNS), self._heads_proba(self.aspiration_heads_, Xd)
+                )
+            else:
+                self.aspiration_thresholds_ = np.full(len(SIGNS), 0.5)
+        else:
+            self.thresholds_, self.aspiration_thresholds_ = self._cv_thresholds(texts, Y, A)
+        return self
+
+    def _cv_thresholds(self, texts: list[str], Y: np.ndarray, A: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.model_selection import KFold
+
+        oof_y = np.zeros(Y.shape)
+        oof_a = np.zeros(A.shape) if A is not None else None
+        folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+        for train_idx, test_idx in folds.split(texts):
+            inner = LinearScorer(**self.get_params())
+            tr = [texts[i] for i in train_idx]
+            Xi = inner._transform(tr, fit=True)
+            te = inner._transform([texts[i] for i in test_idx])
+            oof_y[test_idx] = inner._heads_proba(inner._fit_heads(Xi, Y[train_idx], strict=False), te)
+            if A is not None:
+                oof_a[test_idx] = inner._heads_proba(inner._fit_heads(Xi, A[train_idx], strict=False), te)
+        thr_a = tune_thresholds(A, oof_a) if A is not None else np.full(len(SIGNS), 0.5)
+        return tune_thresholds(Y, oof_y), thr_a
+
+    # -- prediction -----------------------------------------------------------
+
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray]:
+        # One (features x heads) matrix product is much cheaper than a
+        # predict_proba call per head; built on first use, never saved.
+        cache = getattr(self, "_stack_cache", None)
+        heads = list(self.label_heads_) + list(self.aspiration_heads_)
+        if cache is None or cache[0] != len(heads):
+            W = np.column_stack([h.coef_.ravel() for h in heads]).astype(np.float32)
+            b = np.array([h.intercept_[0] for h in heads], dtype=np.float64)
+            cache = (len(heads), W, b)
+            self._stack_cache = cache
+        return cache[1], cache[2]
+
+    def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        Xm = self._transform(texts)
+        W, b = self._stacked()
+        z = np.asarray(Xm @ W, dtype=np.float64) + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        k = len(self.label_heads_)
+        ap = p[:, k:] if self.aspiration_heads_ else np.zeros((len(texts), len(SIGNS)))
+        return p[:, :k], ap
+
+    # -- persistence ----------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Learned objects to save with ``skops`` (scikit-learn types only)."""
+        self._check_fitted()
+        return {
+            "word_vectorizer": self.word_vectorizer_,
+            "char_vectorizer": self.char_vectorizer_,
+            "label_heads": list(self.label_heads_),
+            "aspiration_heads": list(self.aspiration_heads_),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], params: dict[str, Any], thresholds: Sequence[float], aspiration_thresholds: Sequence[float]) -> "LinearScorer":
+        """Rebuild a fitted scorer from :meth:`state` and its ``meta.json`` fields."""
+        params = dict(params)
+        for key in ("word_ngrams", "char_ngrams"):
+            if key in params:
+                params[key] = tuple(params[key])
+        obj = cls(**params)
+        obj.word_vectorizer_ = state["word_vectorizer"]
+        obj.char_vectorizer_ = state["char_vectorizer"]
+        obj.label_heads_ = list(state["label_heads"])
+        obj.aspiration_heads_ = list(state["aspiration_heads"])
+        obj.labels_ = LABELS
+        obj.aspiration_labels_ = SIGNS
+        obj.thresholds_ = np.asarray(thresholds, dtype=float)
+        obj.aspiration_thresholds_ = np.asarray(aspiration_thresholds, dtype=float)
+        return obj
+
+
+def _as_matrix(values: Any, labels: Sequence[str]) -> np.ndarray:
+    """Accept a 0/1 matrix or lists of label ids."""
+    if isinstance(values, np.ndarray):
+        if values.ndim != 2 or values.shape[1] != len(labels):
+            raise ValueError(f"label matrix must have shape (n, {len(labels)}), got {values.shape}")
+        return values.astype(np.int8)
+    return to_multi_hot(values, labels)

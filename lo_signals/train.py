@@ -1,0 +1,118 @@
+"""Rebuild the shipped scikit-learn models from the corpus, with a fixed seed.
+
+``train_models`` fits the lexicon, linear and default (hybrid) backends on the
+train split, tunes per-label thresholds on dev, evaluates on dev and test, and
+writes one model directory per backend plus ``EVALUATION.md``. Transformer
+fine-tuning lives in :mod:`lo_signals.finetune`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .corpus import SPLITS, corpus_dir, file_sha256, load_split
+from .evaluation import evaluate, markdown_table
+from .labels import LABELS, SIGNS, to_multi_hot
+
+__all__ = ["train_models", "BACKENDS", "DEFAULT_PARAMS"]
+
+#: Hyper-parameters of the shipped default (chosen on dev, see benchmarks/README.md).
+DEFAULT_PARAMS: dict[str, Any] = {"features": "hybrid", "C": 4.0, "lexicon_weight": 1.0}
+LINEAR_PARAMS: dict[str, Any] = {"features": "tfidf", "C": 4.0}
+
+BACKENDS = ("lexicon", "linear", "default")
+
+_DESCRIPTIONS = {
+    "lexicon": "Rule backend: spaCy Matcher patterns from lo_signals/data/lexicon.json with negation scope and a rhetoric cue; thresholds tuned on dev.",
+    "linear": "Linear backend: word 1-2-gram and character 2-5-gram TF-IDF, one class-balanced logistic regression per label and per aspiration; thresholds tuned on dev.",
+    "default": "The bundled default: the linear backend plus negation-scope marking and lexicon features (evidence, negated and rhetorical hits per label); thresholds tuned on dev.",
+}
+
+
+def _build(backend: str, seed: int):
+    from .scorers.lexicon import LexiconScorer
+    from .scorers.linear import LinearScorer
+
+    if backend == "lexicon":
+        return LexiconScorer()
+    if backend == "linear":
+        return LinearScorer(random_state=seed, **LINEAR_PARAMS)
+    if backend == "default":
+        return LinearScorer(random_state=seed, **DEFAULT_PARAMS)
+    raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+
+
+def train_models(
+    corpus: str | Path | None = None,
+    out: str | Path | None = None,
+    backends: Sequence[str] = BACKENDS,
+    seed: int = 0,
+    n_boot: int = 1000,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Train, tune, evaluate and save the scikit-learn backends.
+
+    Args:
+        corpus: Corpus directory (``train/dev/test.jsonl``); found automatically when ``None``.
+        out: Directory to write model directories into; the repository's ``models/`` when ``None``.
+        backends: Which of ``lexicon``, ``linear``, ``default`` to build.
+        seed: Seed for every random choice.
+        n_boot: Bootstrap resamples for the recorded intervals.
+        progress: Called with a short message at each step (the CLI prints them).
+
+    Returns:
+        ``{backend: model directory}``.
+    """
+    from .models import bundled_models_dir, save
+
+    say = progress or (lambda _msg: None)
+    root = corpus_dir(corpus)
+    data = {split: load_split(split, root) for split in SPLITS}
+    hashes = {f"{split}.jsonl": file_sha256(root / f"{split}.jsonl") for split in SPLITS}
+    out_dir = Path(out) if out is not None else bundled_models_dir()
+    texts = {s: [r["text"] for r in rows] for s, rows in data.items()}
+    Y = {s: to_multi_hot([r["labels"] for r in rows], LABELS) for s, rows in data.items()}
+    A = {s: to_multi_hot([r["aspirations"] for r in rows], SIGNS) for s, rows in data.items()}
+    written: dict[str, Path] = {}
+    results: dict[str, Any] = {}
+    for backend in backends:
+        say(f"training {backend} on {len(texts['train'])} units")
+        model = _build(backend, seed)
+        if backend == "lexicon":
+            model.fit(texts["dev"], Y["dev"], aspirations=A["dev"])
+        else:
+            model.fit(
+                texts["train"], Y["train"], aspirations=A["train"],
+                X_dev=texts["dev"], y_dev=Y["dev"], aspirations_dev=A["dev"],
+            )
+        model.meta_ = {"name": backend}
+        say(f"evaluating {backend} on dev and test")
+        metrics = {
+            split: evaluate(model, data[split], n_boot=n_boot, seed=seed)["models"][backend]
+            for split in ("dev", "test")
+        }
+        for m in metrics.values():
+            m.pop("model", None)
+        results[backend] = metrics["test"]
+        path = save(
+            model,
+            out_dir / backend,
+            name=backend,
+            training_data=hashes,
+            metrics=metrics,
+            description=_DESCRIPTIONS[backend],
+        )
+        written[backend] = path
+    if set(backends) == set(BACKENDS):
+        table = markdown_table(results)
+        (out_dir / "EVALUATION.md").write_text(
+            "# Shipped models on the corpus test split\n\n"
+            f"Test split: {len(texts['test'])} units (`test.jsonl` sha256 `{hashes['test.jsonl'][:12]}…`), "
+            "never used for fitting or tuning. Thresholds were tuned on dev. "
+            "Reproduce with `lo-signals train` then `lo-signals evaluate --model lexicon --model linear "
+            "--model default --data corpora/test.jsonl`.\n\n" + table + "\n",
+            encoding="utf-8",
+        )
+    return written
