@@ -1029,6 +1029,9 @@ _PAGE_NUMBER_RE = re.compile(
 )
 _PAGE_OF_RE = re.compile(r"^page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"\d+")
+# Bullets as text extraction sees them: WinAnsi's bullet surfaces as DEL or
+# 0x95, and Word's Symbol/Wingdings bullets as private-use code points.
+_PDF_BULLET_GLYPHS = frozenset("\x7f\x95\uf0b7\uf0a7\uf0a8\uf0d8\uf0fc\uf076\uf06e\uf0e0")
 
 
 def _pdf_page_lines(page: Any) -> list[_PdfLine]:
@@ -1062,7 +1065,10 @@ def _pdf_page_lines(page: Any) -> list[_PdfLine]:
         lines.append(_PdfLine("".join(cur), cur_y, cur_size))
     out = []
     for line in lines:
-        s = _clean(line.text.translate(_LIGATURES)).strip()
+        s = line.text.translate(_LIGATURES).lstrip()
+        if s[:1] in _PDF_BULLET_GLYPHS:
+            s = "•" + s[1:]
+        s = _clean(s).strip()
         if s:
             out.append(_PdfLine(s, line.y, line.size))
     return out

