@@ -20,8 +20,9 @@ def main() -> None:
     train, dev = load_split("train"), load_split("dev")
     grid = {
         "features": ["tfidf", "hybrid"],
-        "C": [1.0, 4.0, 16.0],
+        "C": [4.0, 16.0],
         "char_ngrams": [(2, 5), (3, 5)],
+        "rhetoric_discount": [0.0, 0.5, 1.0],
     }
     print(f"# dev sweep on {platform.processor() or platform.machine()}, python {platform.python_version()}")
     rows = []

@@ -27,6 +27,13 @@ __all__ = [
     "evaluate",
     "load_corpus",
     "train_models",
+    "score_documents",
+    "score_folder",
+    "aggregate",
+    "score_frame",
+    "score_texts",
+    "plot_profile",
+    "write_report",
 ]
 
 # Public name -> module that defines it; resolved on first access (PEP 562).
@@ -35,6 +42,13 @@ _LAZY = {
     "evaluate": "evaluation",
     "load_corpus": "corpus",
     "train_models": "train",
+    "score_documents": "score",
+    "score_folder": "score",
+    "aggregate": "aggregate",
+    "score_frame": "notebook",
+    "score_texts": "notebook",
+    "plot_profile": "notebook",
+    "write_report": "report",
 }
 
 

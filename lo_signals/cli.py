@@ -69,8 +69,9 @@ def evaluate(
         report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         _fail(str(exc))
-    out_console.print(f"# {data} (n={report['n']})\n")
-    out_console.print(report["table"], highlight=False, markup=False)
+    # Plain echo: the Markdown table must not be re-wrapped to the terminal width.
+    typer.echo(f"# {data} (n={report['n']})\n")
+    typer.echo(report["table"])
     if out is not None:
         console.print(f"[dim]wrote {out / 'metrics.json'} and {out / 'metrics.md'}[/]")
 
@@ -93,8 +94,127 @@ def predict(
     asps = scorer._decide(asp, scorer.aspiration_thresholds_, scorer.aspiration_labels_)
     for t, p, lab, a in zip(texts, proba, labels, asps):
         row = {"text": t, "labels": lab, "aspirations": a, "proba": {k: round(float(v), 4) for k, v in zip(scorer.labels_, p)}}
-        out_console.print_json(json.dumps(row))
+        typer.echo(json.dumps(row))
+
+
+@app.command()
+def finetune(
+    train: Annotated[Path, typer.Option(help="Training CSV/JSONL (the corpus format, or a text column plus 0/1 label columns).")],
+    dev: Annotated[Path, typer.Option(help="Dev CSV/JSONL: early stopping and threshold tuning.")],
+    out: Annotated[Path, typer.Option(help="Output model directory.")],
+    base: Annotated[str, typer.Option(help="Encoder: 'minilm' (packaged, offline), a local directory, or a hub id (online).")] = "minilm",
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 6,
+    lr: Annotated[float, typer.Option(help="Peak learning rate of the encoder.")] = 5e-5,
+    batch_size: Annotated[int, typer.Option(help="Units per batch.")] = 16,
+    grad_accum: Annotated[int, typer.Option(help="Batches per optimiser step.")] = 1,
+    max_length: Annotated[int, typer.Option(help="Tokens kept per unit.")] = 128,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    precision: Annotated[str, typer.Option(help="fp32, bf16 or fp16 (fp16 needs CUDA).")] = "fp32",
+    max_steps: Annotated[Optional[int], typer.Option(help="Stop after this many optimiser steps.")] = None,
+    patience: Annotated[int, typer.Option(help="Epochs without dev improvement before stopping.")] = 2,
+    train_layers: Annotated[Optional[int], typer.Option(help="Train only the top N encoder layers (default: all).")] = None,
+    save_partial: Annotated[bool, typer.Option(help="Store only the trained layers (fp16) plus a checksum reference to the base.")] = False,
+    labels: Annotated[Optional[str], typer.Option(help="Comma-separated label set (your own labels; default: the lo_signals LABELS).")] = None,
+    text_column: Annotated[str, typer.Option(help="Text column.")] = "text",
+) -> None:
+    """Fine-tune a transformer encoder (GPU or CPU) and save a model directory that lo_signals.load() serves."""
+    from .finetune import FinetuneConfig
+    from .finetune import finetune as run_finetune
+
+    config = FinetuneConfig(
+        base=base, epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length, seed=seed,
+        device=device, precision=precision, max_steps=max_steps, patience=patience, train_layers=train_layers,
+        save_partial=save_partial,
+    )
+    label_set = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
+    try:
+        model = run_finetune(train, dev, out, config, labels=label_set, text_column=text_column, progress=lambda m: console.print(m))
+    except (FileNotFoundError, ValueError, ImportError) as exc:
+        _fail(str(exc))
+    dev_f1 = model.meta_["metrics"]["dev"].get("macro_f1", {}).get("value")
+    out_console.print(f"saved {out} (dev macro-F1 {dev_f1:.3f})" if dev_f1 is not None else f"saved {out}")
+
+
+@app.command()
+def score(
+    inputs: Annotated[list[Path], typer.Argument(help="Files and folders to score (folders are walked recursively).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (re-running into it resumes).")],
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model name or directory (default: the bundled default).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="Format of the sentences table: csv or parquet.")] = "csv",
+    text_column: Annotated[Optional[str], typer.Option(help="Text column of CSV/XLSX/JSONL/Parquet files (detected when obvious).")] = None,
+    max_mb: Annotated[float, typer.Option("--max-mb", help="Skip files larger than this many MB.")] = 50.0,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = False,
+    by: Annotated[Optional[str], typer.Option(help="With --report: compare groups of this column.")] = None,
+) -> None:
+    """Score every file under INPUT...; write sentences, documents, files.csv and run.json to --out."""
+    import logging
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .score import score_folder
+
+    if fmt not in ("csv", "parquet"):
+        _fail(f"--format must be csv or parquet, not {fmt!r}")
+    if workers < 1:
+        _fail("--workers must be at least 1")
+    missing = [str(p) for p in inputs if not p.exists() and not p.is_symlink()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(missing)}")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
+    # Per-file problems are logged one line each; keep library noise (pypdf) quiet.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    progress = Progress(
+        TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("files · {task.fields[units]} units"),
+        TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=False,
+    )
+    with progress:
+        task = progress.add_task("files", total=None, units=0)
+        state = {"units": 0}
+
+        def on_file(res) -> None:
+            state["units"] += res.units
+            progress.update(task, advance=1, units=state["units"])
+
+        try:
+            run = score_folder(
+                [str(p) for p in inputs], out, model, workers=workers, fmt=fmt, text_column=text_column,
+                max_bytes=int(max_mb * 1_000_000), progress=on_file, on_files=lambda n: progress.update(task, total=n),
+            )
+        except (FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
+    counts = run["counts"]
+    summary = ", ".join(f"{k.removeprefix('files_')} {v}" for k, v in counts.items() if k.startswith("files_"))
+    out_console.print(f"{counts['files']} files ({summary}); {counts['documents']} documents, {counts['units']} units -> {out}")
+    if report:
+        from .report import write_report
+
+        path = write_report(out, by=by)
+        out_console.print(f"report: {path}")
+    if counts.get("files_ok", 0) == 0:
+        _fail("no file could be scored; see files.csv for the reasons", code=1)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="A directory written by lo-signals score.")],
+    by: Annotated[Optional[str], typer.Option(help="Compare groups of this column (directorate, staff_group, year...).")] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
+) -> None:
+    """Write DIR/report.html: profile, rhetoric-versus-practice gap, documents, top evidence, file manifest."""
+    from .report import write_report
+
+    try:
+        path = write_report(out, by=by, n_boot=n_boot)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    out_console.print(f"report: {path}")
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m lo_signals.cli
     app()

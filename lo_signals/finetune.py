@@ -321,7 +321,7 @@ def finetune(
                 scaler.scale(loss).backward()
             else:
                 loss.backward()
-            running += float(loss) * config.grad_accum
+            running += loss.item() * config.grad_accum
             if (b + 1) % config.grad_accum == 0 or b + 1 == len(batches):
                 if scaler is not None:
                     scaler.unscale_(optim)

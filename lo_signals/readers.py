@@ -23,6 +23,7 @@ import datetime as _dt
 import decimal
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -256,11 +257,6 @@ _QUOTE_LINE_RE = re.compile(r"^\s{0,3}>\s?")
 _TERMINAL_RE = re.compile(r"[.!?:;][\"'”’»)\]]*$")
 
 
-def is_list_marker_line(line: str) -> bool:
-    """True if ``line`` starts with a bullet or single-level list number."""
-    return bool(BULLET_RE.match(line) or NUMBER_MARKER_RE.match(line))
-
-
 def is_heading_line(line: str) -> bool:
     """True if ``line`` looks like a heading on its own.
 
@@ -278,7 +274,7 @@ def is_heading_line(line: str) -> bool:
         return False
     m = MULTI_NUMBER_RE.match(s) or NUMBER_MARKER_RE.match(s)
     if m:
-        rest = s[m.end():].strip()
+        rest = s[m.end() :].strip()
         words = rest.split()
         return 0 < len(words) <= 10 and rest[0].isupper() and not BULLET_RE.match(s)
     letters = [c for c in s if c.isalpha()]
@@ -290,13 +286,16 @@ def _starts_lower(s: str) -> bool:
     return bool(s) and s[0].islower()
 
 
-def line_continues(prev: str, nxt: str, width: int) -> bool:
+def line_continues(prev: str, nxt: str, width: int, *, plain: bool = False) -> bool:
     """Decide whether ``nxt`` is a wrapped continuation of ``prev``.
 
     Args:
         prev: The previous (already stripped) line.
         nxt: The candidate continuation line (stripped).
         width: Typical full line length in this paragraph or page.
+        plain: The lines come from plain text typed by a person (not a PDF
+            layout): then a paragraph whose lines are all short is a list of
+            separate lines, since nobody hard-wraps prose under 40 columns.
 
     Returns:
         True to join the lines into one paragraph, False to start anew.
@@ -304,9 +303,11 @@ def line_continues(prev: str, nxt: str, width: int) -> bool:
     p, n = prev.rstrip(), nxt.lstrip()
     if not p or not n:
         return False
-    if _starts_lower(n) or n[0] in ",;:)]}%":
+    if p[-1] in "-\u2010\u00ad" or n[0] in ",;:)]}%":
         return True
-    if p[-1] in "-\u2010\u00ad":
+    if plain and width < 40:
+        return False
+    if _starts_lower(n):
         return True
     terminal = bool(_TERMINAL_RE.search(p))
     # A line ending a sentence well short of the margin ends a paragraph.
@@ -353,25 +354,56 @@ def _join_lines(lines: Sequence[str], *, dehyphenate: bool) -> str:
 def _strip_marker(line: str) -> str:
     """Remove a bullet glyph (numbers are kept: they are references)."""
     m = BULLET_RE.match(line)
-    return line[m.end():] if m else line
+    return line[m.end() :] if m else line
 
 
 # --------------------------------------------------------------------------
 # Encoding detection
 # --------------------------------------------------------------------------
 
-_CANONICAL_ENCODINGS = {"iso8859-1": "latin-1", "utf-16-le": "utf-16", "utf-16-be": "utf-16", "utf-32-le": "utf-32",
-                        "utf-32-be": "utf-32", "ascii": "utf-8"}
+_CANONICAL_ENCODINGS = {
+    "iso8859-1": "latin-1",
+    "utf-16-le": "utf-16",
+    "utf-16-be": "utf-16",
+    "utf-32-le": "utf-32",
+    "utf-32-be": "utf-32",
+    "ascii": "utf-8",
+}
 
 # Latin-script guesses from charset-normalizer are unreliable on short text
 # (cp1252 prose is often called cp1250 or mac_roman); we fall through to
 # cp1252 for them instead of accepting mojibake like "Ł5" for "£5".
 _NON_LATIN_ENCODINGS = frozenset(
     {
-        "cp1251", "koi8_r", "koi8_u", "iso8859_5", "mac_cyrillic", "cp866", "cp855",
-        "cp1253", "iso8859_7", "mac_greek", "cp1255", "iso8859_8", "cp1256", "iso8859_6",
-        "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb2312", "gbk", "gb18030", "big5",
-        "big5hkscs", "cp950", "euc_kr", "cp949", "tis_620", "cp874", "iso8859_11",
+        "cp1251",
+        "koi8_r",
+        "koi8_u",
+        "iso8859_5",
+        "mac_cyrillic",
+        "cp866",
+        "cp855",
+        "cp1253",
+        "iso8859_7",
+        "mac_greek",
+        "cp1255",
+        "iso8859_8",
+        "cp1256",
+        "iso8859_6",
+        "shift_jis",
+        "cp932",
+        "euc_jp",
+        "iso2022_jp",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "big5hkscs",
+        "cp950",
+        "euc_kr",
+        "cp949",
+        "tis_620",
+        "cp874",
+        "iso8859_11",
     }
 )
 
@@ -583,9 +615,7 @@ def _walk(root: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
 # --------------------------------------------------------------------------
 
 
-def read_documents(
-    path: str | Path, text_column: str | None = None, max_bytes: int = 50_000_000
-) -> Iterator[Document]:
+def read_documents(path: str | Path, text_column: str | None = None, max_bytes: int = 50_000_000) -> Iterator[Document]:
     """Read one file into documents.
 
     Args:
@@ -603,11 +633,11 @@ def read_documents(
             ``skipped`` (unsupported type, too big) or ``error``.
     """
     p = Path(path)
-    fmt, size = _check_path(p, max_bytes)
+    fmt = _check_path(p, max_bytes)
     if fmt in _TABULAR_FORMATS:
         yield from _read_tabular(p, str(path), fmt, text_column, max_bytes)
         return
-    data = _read_bytes(p, max_bytes, size)
+    data = _read_bytes(p, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     if fmt in ("txt", "md"):
         text, blocks, encoding = _parse_plain(data, markdown=fmt == "md")
@@ -634,8 +664,8 @@ def read_documents(
     )
 
 
-def _check_path(p: Path, max_bytes: int) -> tuple[str, int]:
-    """Validate a path before reading; returns ``(format, size)``."""
+def _check_path(p: Path, max_bytes: int) -> str:
+    """Validate a path before reading; returns the format name."""
     try:
         lst = os.lstat(p)
     except FileNotFoundError:
@@ -681,7 +711,7 @@ def _check_path(p: Path, max_bytes: int) -> tuple[str, int]:
         )
     if st.st_size == 0:
         raise ReadError("empty", "file is empty (0 bytes)")
-    return fmt, st.st_size
+    return fmt
 
 
 def _open_error(exc: OSError) -> ReadError:
@@ -694,7 +724,7 @@ def _open_error(exc: OSError) -> ReadError:
     return ReadError("error", f"could not read the file: {exc.strerror or exc}")
 
 
-def _read_bytes(p: Path, max_bytes: int, size: int) -> bytes:
+def _read_bytes(p: Path, max_bytes: int) -> bytes:
     try:
         with open(p, "rb") as fh:
             # Read at most one byte past the limit: the file may have grown
@@ -849,7 +879,7 @@ def _paragraph_blocks(lines: list[str]) -> list[tuple[str, str]]:
             flush()
             kind, buf = "paragraph", [s]
             continue
-        if line_continues(prev, s, width):
+        if line_continues(prev, s, width, plain=True):
             buf.append(s)
         else:
             flush()
@@ -860,7 +890,7 @@ def _paragraph_blocks(lines: list[str]) -> list[tuple[str, str]]:
 
 def _parse_plain(data: bytes, *, markdown: bool) -> tuple[str, list[Block], str]:
     text, encoding = _decode_bytes(data)
-    text = _normalise_newlines(_clean_keep_lines(text))
+    text = _normalise_newlines(_clean(text))
     builder = _TextBuilder()
     for kind, chunk in _text_blocks(text):
         builder.add(_md_inline(chunk) if markdown else chunk, kind)
@@ -869,30 +899,79 @@ def _parse_plain(data: bytes, *, markdown: bool) -> tuple[str, list[Block], str]
     return builder.text(), builder.blocks, encoding
 
 
-def _clean_keep_lines(text: str) -> str:
-    # Same as _clean, but applied before line splitting; kept separate so the
-    # intent (newlines survive) is explicit.
-    return _CONTROL_RE.sub("", text)
-
-
 # --------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------
 
 _HTML_DROP = frozenset(
     {
-        "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg",
-        "template", "iframe", "object", "embed", "canvas", "button", "select", "textarea",
-        "head", "title", "math", "audio", "video", "map",
+        "script",
+        "style",
+        "noscript",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "form",
+        "svg",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "button",
+        "select",
+        "textarea",
+        "head",
+        "title",
+        "math",
+        "audio",
+        "video",
+        "map",
     }
 )
 _HTML_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "complementary"})
 _HTML_BLOCK = frozenset(
     {
-        "address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
-        "div", "dl", "dt", "fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
-        "hr", "html", "legend", "li", "main", "ol", "p", "pre", "section", "summary", "table",
-        "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+        "address",
+        "article",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
     }
 )
 _HTML_KIND = {
@@ -1024,8 +1103,11 @@ class _PdfLine:
     size: float
 
 
-_PAGE_NUMBER_RE = re.compile(
-    r"^(?:page\s*)?[-–—]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE
+# Lower-case roman numerals only, and well-formed ones: front-matter page
+# numbers are "iv", while a lone "civil" or "Ill" in a footer is a word.
+_ROMAN_PAGE = r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+PAGE_NUMBER_RE = re.compile(
+    r"^(?:[Pp]age|PAGE)?\s*[-–—]?\s*(?:\d{1,4}|" + _ROMAN_PAGE + r")\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$"
 )
 _PAGE_OF_RE = re.compile(r"^page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"\d+")
@@ -1104,7 +1186,7 @@ def _strip_furniture(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
             key = _furniture_key(line)
             if (in_top and key in frequent_top) or (in_bottom and key in frequent_bottom):
                 continue
-            if (in_top or in_bottom) and _PAGE_NUMBER_RE.match(line.text):
+            if (in_top or in_bottom) and PAGE_NUMBER_RE.match(line.text):
                 continue
             if _PAGE_OF_RE.match(line.text):
                 continue
@@ -1134,7 +1216,7 @@ def _pdf_blocks(pages: list[list[_PdfLine]]) -> list[tuple[str, list[str], int]]
         # gaps; the median is skewed by short pages full of headings.
         gaps = sorted(
             a.y - b.y
-            for a, b in zip(lines, lines[1:])
+            for a, b in itertools.pairwise(lines)
             if a.y is not None and b.y is not None and a.y - b.y > 0.5 * (b.size or 1)
         )
         typical_gap = gaps[(len(gaps) - 1) // 4] if gaps else None
@@ -1181,9 +1263,7 @@ def _pdf_blocks(pages: list[list[_PdfLine]]) -> list[tuple[str, list[str], int]]
     return blocks
 
 
-def _pdf_continues(
-    prev: _PdfLine, line: _PdfLine, last: str, s: str, width: int, typical_gap: float | None
-) -> bool:
+def _pdf_continues(prev: _PdfLine, line: _PdfLine, last: str, s: str, width: int, typical_gap: float | None) -> bool:
     if _starts_lower(s) or last.endswith("-"):
         return True
     if prev.y is not None and line.y is not None and typical_gap:
@@ -1199,8 +1279,7 @@ def _pdf_continues(
 
 
 def _parse_pdf(data: bytes) -> tuple[str, list[Block], int]:
-    from pypdf import PdfReader
-    from pypdf import PasswordType
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError
 
     if b"%PDF-" not in data[:1024]:
@@ -1361,17 +1440,61 @@ def _docx_kind(p: Any, style_names: Mapping[str, str]) -> str:
 
 _HINT_WORDS = frozenset(
     {
-        "comment", "comments", "text", "response", "responses", "feedback", "answer", "answers",
-        "verbatim", "verbatims", "narrative", "freetext", "description", "details", "remarks",
-        "remark", "notes", "note", "message", "body", "content", "statement", "quote", "reflection",
-        "reflections", "story", "opinion", "explanation", "reason", "why",
+        "comment",
+        "comments",
+        "text",
+        "response",
+        "responses",
+        "feedback",
+        "answer",
+        "answers",
+        "verbatim",
+        "verbatims",
+        "narrative",
+        "freetext",
+        "description",
+        "details",
+        "remarks",
+        "remark",
+        "notes",
+        "note",
+        "message",
+        "body",
+        "content",
+        "statement",
+        "quote",
+        "reflection",
+        "reflections",
+        "story",
+        "opinion",
+        "explanation",
+        "reason",
+        "why",
     }
 )
 # Name parts that mark a column as a code or number about the text, not the text.
 _NEGATIVE_WORDS = frozenset(
     {
-        "id", "score", "rating", "count", "date", "time", "code", "flag", "type", "label",
-        "category", "length", "len", "num", "number", "year", "hash", "url", "lang", "language",
+        "id",
+        "score",
+        "rating",
+        "count",
+        "date",
+        "time",
+        "code",
+        "flag",
+        "type",
+        "label",
+        "category",
+        "length",
+        "len",
+        "num",
+        "number",
+        "year",
+        "hash",
+        "url",
+        "lang",
+        "language",
     }
 )
 _NUMERIC_RE = re.compile(r"^[-+£$€]?\d[\d,]*(?:\.\d+)?%?$")
@@ -1410,7 +1533,8 @@ def detect_text_column(columns: Sequence[str], sample_rows: Iterable[Mapping[str
         values = [r.get(c) for r in rows]
         present = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
         texts = [
-            v.strip() for v in present
+            v.strip()
+            for v in present
             if isinstance(v, str) and not _NUMERIC_RE.match(v.strip()) and not _DATEISH_RE.match(v.strip())
         ]
         frac = len(texts) / len(present) if present else 0.0
@@ -1436,8 +1560,7 @@ def detect_text_column(columns: Sequence[str], sample_rows: Iterable[Mapping[str
         return unseen[0]
     raise ReadError(
         "error",
-        f"could not tell which column holds the free text (columns: {', '.join(cols)}); "
-        "name it with --text-column",
+        f"could not tell which column holds the free text (columns: {', '.join(cols)}); name it with --text-column",
     )
 
 
@@ -1447,9 +1570,7 @@ def _resolve_column(requested: str, columns: Sequence[str]) -> str:
     folded = [c for c in columns if c.strip().lower() == requested.strip().lower()]
     if len(folded) == 1:
         return folded[0]
-    raise ReadError(
-        "error", f"text column '{requested}' not found; available columns: {', '.join(map(str, columns))}"
-    )
+    raise ReadError("error", f"text column '{requested}' not found; available columns: {', '.join(map(str, columns))}")
 
 
 def _json_safe(value: Any) -> Any:
@@ -1506,7 +1627,7 @@ def _read_tabular(p: Path, shown: str, fmt: str, text_column: str | None, max_by
     h = _hash_file(p, max_bytes)
     file_hash16 = h.hexdigest()[:16]
     if fmt == "csv":
-        rows, encoding = _csv_rows(p, text_column, max_bytes)
+        rows, encoding = _csv_rows(p, text_column)
     elif fmt == "xlsx":
         rows, encoding = _xlsx_rows(p, text_column), None
     elif fmt == "jsonl":
@@ -1608,7 +1729,7 @@ def _sniff_separator(first_line: str, default: str) -> str:
     return best if counts[best] > 0 else default
 
 
-def _csv_rows(p: Path, text_column: str | None, max_bytes: int) -> tuple[_RowIter, str]:
+def _csv_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
     import pandas as pd
 
     codec, recorded, head = _detect_csv_encoding(p)
@@ -1623,8 +1744,16 @@ def _csv_rows(p: Path, text_column: str | None, max_bytes: int) -> tuple[_RowIte
     def rows() -> _RowIter:
         try:
             reader = pd.read_csv(
-                p, sep=sep, encoding=codec, dtype=str, keep_default_na=False, na_filter=False,
-                chunksize=2000, skip_blank_lines=True, quotechar='"', on_bad_lines="error",
+                p,
+                sep=sep,
+                encoding=codec,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                chunksize=2000,
+                skip_blank_lines=True,
+                quotechar='"',
+                on_bad_lines="error",
             )
         except pd.errors.EmptyDataError:
             raise ReadError("empty", "CSV file has no columns or rows") from None

@@ -15,7 +15,8 @@ matter for reports and staff feedback:
 * a quotation is not split in the middle (``"We were terrified," she said.``
   and ``"Stop!" she said.`` are one unit each);
 * no split after common abbreviations (e.g., i.e., Dr., Mr., No. 5, para. 12)
-  or inside decimal numbers;
+  or inside decimal numbers; text written all in lower case is still split
+  at its sentence ends;
 * surrounding whitespace is trimmed, and units with no letters or that are
   bare page numbers are dropped.
 """
@@ -33,6 +34,7 @@ from .readers import (
     BULLET_RE,
     MULTI_NUMBER_RE,
     NUMBER_MARKER_RE,
+    PAGE_NUMBER_RE,
     Block,
     is_heading_line,
     line_continues,
@@ -99,23 +101,75 @@ def _get_nlp() -> Any:
 # --------------------------------------------------------------------------
 
 # Never end a sentence: the next word is always part of the same one.
-_ABBR_ALWAYS = frozenset({"e.g", "i.e", "eg", "ie", "cf", "vs", "viz", "approx", "incl", "esp", "c.f", "n.b", "nb"})
+_ABBR_ALWAYS = frozenset({"e.g", "i.e", "eg", "ie", "cf", "vs", "viz", "c.f", "n.b", "nb"})
 # Titles: followed by a name.
 _ABBR_TITLE = frozenset(
-    {"dr", "mr", "mrs", "ms", "mx", "prof", "st", "rev", "hon", "cllr", "sr", "jr", "gen", "col", "capt", "lt",
-     "sgt", "insp", "supt", "messrs", "rt", "sir"}
+    {
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "prof",
+        "st",
+        "rev",
+        "hon",
+        "cllr",
+        "sr",
+        "jr",
+        "gen",
+        "col",
+        "capt",
+        "lt",
+        "sgt",
+        "insp",
+        "supt",
+        "messrs",
+        "rt",
+        "sir",
+    }
 )
 # References: followed by a number ("No. 10", "para. 12", "p. 4", "et al. (2019)").
 _ABBR_NUMBER = frozenset(
-    {"no", "nos", "para", "paras", "p", "pp", "fig", "figs", "vol", "vols", "sec", "ch", "art", "ref", "cl",
-     "reg", "s", "ss", "app", "tab", "eq", "al", "op", "ed", "ver", "v"}
+    {
+        "no",
+        "nos",
+        "para",
+        "paras",
+        "p",
+        "pp",
+        "fig",
+        "figs",
+        "vol",
+        "vols",
+        "sec",
+        "ch",
+        "art",
+        "ref",
+        "cl",
+        "reg",
+        "s",
+        "ss",
+        "app",
+        "tab",
+        "eq",
+        "al",
+        "op",
+        "ed",
+        "ver",
+        "v",
+    }
 )
+# Abbreviations that may also end a sentence: only a lower-case next word
+# proves the sentence goes on ("approx. ten", "etc. and").
+_ABBR_OTHER = frozenset({"etc", "approx", "incl", "esp", "dept", "govt", "misc", "est", "min", "max", "avg", "ca"})
+_ALL_ABBR = _ABBR_ALWAYS | _ABBR_TITLE | _ABBR_NUMBER | _ABBR_OTHER
 _LAST_TOKEN_RE = re.compile(r"(\S+)\.$")
+# A sentence mark inside closing quotes/brackets: '"Stop!"', "(see above.)".
+_CLOSED_QUOTE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]+$")
 _PREFIX_ONLY_RE = re.compile(r"\(?\d{1,3}(?:\.\d{1,3})*[.)]?|\(?[a-zA-Z][.)]|\([ivxlc]{1,6}\)|[ivxlc]{1,6}\)")
 _OPENERS = "\"'“‘«([{ "
-_PAGE_NOISE_RE = re.compile(
-    r"(?:page\s*)?[-–—]?\s*(?:\d{1,4}|[ivxlc]{1,6})\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?\.?", re.IGNORECASE
-)
+_PAGE_NOISE_RE = re.compile(PAGE_NUMBER_RE.pattern[:-1] + r"\.?$")
 # List items longer than this are split into sentences like prose: keeping a
 # whole paragraph-sized bullet as one unit would blur what it says.
 _LONG_ITEM = 400
@@ -134,7 +188,7 @@ def _abbreviation_join(prev: str, nxt: str) -> bool:
     first = _first_char(nxt)
     if not first:
         return False
-    if word in _ABBR_ALWAYS:
+    if word in _ABBR_ALWAYS or (word in _ALL_ABBR and first.islower()):
         return True
     if word in _ABBR_TITLE:
         return first.isupper()
@@ -154,8 +208,11 @@ def _should_join(prev: str, nxt: str) -> bool:
     if _PREFIX_ONLY_RE.fullmatch(p):
         return True  # "13.1." on its own: the number introduces what follows
     first = _first_char(n)
-    if first and first.islower():
-        return True  # 'said she.', 'e.g. the ...': a sentence starts with a capital
+    # '"Stop!" she said.': a quotation followed by a lower-case attribution.
+    # Lower case alone proves nothing: staff feedback is often written
+    # entirely in lower case, one sentence after another.
+    if first.islower() and _CLOSED_QUOTE_END_RE.search(p):
+        return True
     return _abbreviation_join(p, n)
 
 
@@ -167,7 +224,7 @@ def _merge_sentences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int,
     """Apply the join rules, then keep quotations whole."""
     merged: list[tuple[int, int]] = []
     for s, e in spans:
-        if merged and _should_join(text[merged[-1][0]:merged[-1][1]], text[s:e]):
+        if merged and _should_join(text[merged[-1][0] : merged[-1][1]], text[s:e]):
             merged[-1] = (merged[-1][0], e)
         else:
             merged.append((s, e))
@@ -180,7 +237,7 @@ def _merge_sentences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int,
             # Merge up to the sentence that closes the quotation, but only if
             # it closes soon: a stray quote mark must not swallow a paragraph.
             for k in range(i + 1, min(i + 5, len(merged))):
-                if not _quote_open(text[s:merged[k][1]]):
+                if not _quote_open(text[s : merged[k][1]]):
                     j = k
                     break
         out.append((s, merged[j][1]))
@@ -223,6 +280,8 @@ def _block_pieces(text: str, start: int, end: int, kind: str, page: int | None, 
     # Several lines: list markers, paragraph numbers and headings start new
     # pieces; other lines join the current piece if they look like wrapping.
     lines = [(s, e) for s, e in _line_spans(text, start, end) if text[s:e].strip()]
+    if not lines:
+        return []
     width = max(len(text[s:e].strip()) for s, e in lines)
     pieces: list[_Piece] = []
     cur: list[Any] | None = None  # [start, end, group kind]
@@ -242,11 +301,11 @@ def _block_pieces(text: str, start: int, end: int, kind: str, page: int | None, 
         else:
             new_kind = None
         if cur is not None and new_kind is None:
-            prev = text[cur[3]:cur[1]].strip()
+            prev = text[cur[3] : cur[1]].strip()
             if cur[2] == "item":
                 keep = line[:1].isspace() or stripped[:1].islower() or not re.search(r"[.!?]\W*$", prev)
             else:
-                keep = line_continues(prev, stripped, width)
+                keep = line_continues(prev, stripped, width, plain=True)
             if keep:
                 cur[1], cur[3] = e, s
                 continue
@@ -265,7 +324,7 @@ def _paragraph_blocks(text: str) -> list[Block]:
     blocks = []
     pos = 0
     for m in _PARA_BREAK_RE.finditer(text):
-        if text[pos:m.start()].strip():
+        if text[pos : m.start()].strip():
             blocks.append(Block(pos, m.start(), "paragraph", None))
         pos = m.end()
     if text[pos:].strip():
@@ -304,7 +363,7 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def _is_noise(unit_text: str) -> bool:
-    return not any(c.isalpha() for c in unit_text) or bool(_PAGE_NOISE_RE.fullmatch(unit_text))
+    return not any(c.isalpha() for c in unit_text) or bool(_PAGE_NOISE_RE.match(unit_text))
 
 
 def _units_from_spans(
@@ -314,7 +373,7 @@ def _units_from_spans(
     for piece, spans in piece_spans:
         spans = _merge_sentences(text, spans) if len(spans) > 1 else spans
         for k in range(0, len(spans), max_sentences):
-            group = spans[k:k + max_sentences]
+            group = spans[k : k + max_sentences]
             s, e = _trim(text, group[0][0], group[-1][1])
             if e <= s:
                 continue
@@ -343,7 +402,7 @@ def _segment_batch(
             if piece.split and _MULTI_RE.search(text, piece.start, piece.end):
                 todo.append((t, p))
     found: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    texts = (items[t][0][all_pieces[t][p].start:all_pieces[t][p].end] for t, p in todo)
+    texts = (items[t][0][all_pieces[t][p].start : all_pieces[t][p].end] for t, p in todo)
     for key, doc in zip(todo, nlp.pipe(texts, batch_size=batch_size)):
         base = all_pieces[key[0]][key[1]].start
         found[key] = [(base + sent.start_char, base + sent.end_char) for sent in doc.sents]

@@ -19,15 +19,22 @@ from .labels import LABELS, SIGNS, to_multi_hot
 __all__ = ["train_models", "BACKENDS", "DEFAULT_PARAMS"]
 
 #: Hyper-parameters of the shipped default (chosen on dev, see benchmarks/README.md).
-DEFAULT_PARAMS: dict[str, Any] = {"features": "hybrid", "C": 4.0, "lexicon_weight": 1.0}
-LINEAR_PARAMS: dict[str, Any] = {"features": "tfidf", "C": 4.0}
+DEFAULT_PARAMS: dict[str, Any] = {
+    "features": "hybrid",
+    "C": 16.0,
+    "char_ngrams": (3, 5),
+    "lexicon_weight": 1.0,
+    "rhetoric_discount": 0.5,
+}
+#: The plain baseline: TF-IDF and logistic regression, nothing else.
+LINEAR_PARAMS: dict[str, Any] = {"features": "tfidf", "C": 4.0, "char_ngrams": (2, 5)}
 
 BACKENDS = ("lexicon", "linear", "default")
 
 _DESCRIPTIONS = {
     "lexicon": "Rule backend: spaCy Matcher patterns from lo_signals/data/lexicon.json with negation scope and a rhetoric cue; thresholds tuned on dev.",
     "linear": "Linear backend: word 1-2-gram and character 2-5-gram TF-IDF, one class-balanced logistic regression per label and per aspiration; thresholds tuned on dev.",
-    "default": "The bundled default: the linear backend plus negation-scope marking and lexicon features (evidence, negated and rhetorical hits per label); thresholds tuned on dev.",
+    "default": "The bundled default: word and character TF-IDF plus negation-scope marking and lexicon features (evidence, negated and rhetorical hits per label), one logistic regression per label and aspiration, and a rhetoric discount (a sign's evidence probability times (1 - its aspiration probability)^0.5); thresholds tuned on dev.",
 }
 
 

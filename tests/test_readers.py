@@ -40,17 +40,17 @@ def read_error(path: Path, **kwargs) -> ReadError:
 
 
 def block_texts(doc: Document) -> list[tuple[str, str]]:
-    return [(b.kind, doc.text[b.start:b.end]) for b in doc.blocks]
+    return [(b.kind, doc.text[b.start : b.end]) for b in doc.blocks]
 
 
 def check_block_invariants(doc: Document) -> None:
     """Blocks are in order, non-empty, and separated by exactly one blank line."""
     assert doc.blocks
-    pieces = [doc.text[b.start:b.end] for b in doc.blocks]
+    pieces = [doc.text[b.start : b.end] for b in doc.blocks]
     assert "\n\n".join(pieces) == doc.text
     for b in doc.blocks:
         assert b.kind in readers.BLOCK_KINDS
-        assert doc.text[b.start:b.end].strip() == doc.text[b.start:b.end] != ""
+        assert doc.text[b.start : b.end].strip() == doc.text[b.start : b.end] != ""
 
 
 # --------------------------------------------------------------------------
@@ -140,7 +140,9 @@ def test_text_structure(tmp_path: Path) -> None:
         "2. Train managers.\n\n"
         "13.2. The trust has since introduced a weekly safety huddle, which staff value.\n\n"
         "Not enough staff\n"
-        "No time to learn\n",
+        "No time to learn\n\n"
+        "rota is a mess\n"
+        "parking is worse\n",
         encoding="utf-8",
     )
     doc = read_one(path)
@@ -160,6 +162,8 @@ def test_text_structure(tmp_path: Path) -> None:
         ("paragraph", "13.2. The trust has since introduced a weekly safety huddle, which staff value."),
         ("paragraph", "Not enough staff"),
         ("paragraph", "No time to learn"),
+        ("paragraph", "rota is a mess"),
+        ("paragraph", "parking is worse"),
     ]
     check_block_invariants(doc)
 
@@ -193,9 +197,14 @@ def test_markdown_structure(tmp_path: Path) -> None:
 
 def test_crlf_and_control_characters(tmp_path: Path) -> None:
     path = tmp_path / "crlf.txt"
-    path.write_bytes(b"First line\r\nwraps here.\r\n\r\nSecond\x07 para.\r\n")
+    path.write_bytes(
+        b"The first paragraph of this Windows file is long enough that it\r\n"
+        b"wraps here.\r\n\r\nSecond\x07 para.\r\n"
+    )
     doc = read_one(path)
-    assert doc.text == "First line wraps here.\n\nSecond para."
+    assert doc.text == (
+        "The first paragraph of this Windows file is long enough that it wraps here.\n\nSecond para."
+    )
 
 
 # --------------------------------------------------------------------------
@@ -441,7 +450,7 @@ def test_pdf_multi_page(tmp_path: Path) -> None:
     assert "Northshire NHS Trust" not in doc.text  # running header dropped
     assert "Page 1 of 3" not in doc.text and "Page 3 of 3" not in doc.text
     assert "organisation" in doc.text and "organi-" not in doc.text
-    got = [(b.page, b.kind, doc.text[b.start:b.end]) for b in doc.blocks]
+    got = [(b.page, b.kind, doc.text[b.start : b.end]) for b in doc.blocks]
     assert got == [
         (1, "heading", "1. Introduction"),
         (
@@ -644,9 +653,7 @@ def test_html_without_main_uses_body(tmp_path: Path) -> None:
 
 def test_html_prefers_article(tmp_path: Path) -> None:
     path = tmp_path / "blog.html"
-    path.write_text(
-        "<body><div>Sidebar junk</div><article><p>The real story.</p></article></body>", encoding="utf-8"
-    )
+    path.write_text("<body><div>Sidebar junk</div><article><p>The real story.</p></article></body>", encoding="utf-8")
     assert read_one(path).text == "The real story."
 
 
@@ -849,7 +856,11 @@ def test_detect_prefers_hinted_name() -> None:
 
 def test_detect_falls_back_to_longest_wordy_column() -> None:
     rows = [
-        {"uuid": "3f2a9c1e-77aa-4c1e-9f00-1234567890ab", "q1": "It is a place where people learn from mistakes.", "n": "3"},
+        {
+            "uuid": "3f2a9c1e-77aa-4c1e-9f00-1234567890ab",
+            "q1": "It is a place where people learn from mistakes.",
+            "n": "3",
+        },
         {"uuid": "9a9a9c1e-77aa-4c1e-9f00-1234567890ab", "q1": "Nobody listens to night staff at all.", "n": "4"},
     ]
     assert detect_text_column(["uuid", "q1", "n"], rows) == "q1"

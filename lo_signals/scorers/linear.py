@@ -69,6 +69,10 @@ class LinearScorer(BaseScorer):
         max_char_features: Cap on the character vocabulary (keeps the model small).
         lexicon_weight: Scale of the lexicon feature block (hybrid only).
         class_weight: Passed to each logistic regression.
+        rhetoric_discount: Exponent ``k`` of the rhetoric discount: each sign's
+            evidence probability is multiplied by ``(1 - p_aspiration)^k`` for the
+            same sign, so a unit that mainly invokes a sign as an aim is not
+            counted as evidence of it (LABELS.md rule 2). 0 turns it off.
         cv: Folds used to tune thresholds when no dev set is given to ``fit``.
         random_state: Seed for everything random in ``fit``.
     """
@@ -84,6 +88,7 @@ class LinearScorer(BaseScorer):
         max_char_features: int = 60000,
         lexicon_weight: float = 1.0,
         class_weight: str | None = "balanced",
+        rhetoric_discount: float = 0.0,
         cv: int = 5,
         random_state: int = 0,
     ) -> None:
@@ -94,6 +99,7 @@ class LinearScorer(BaseScorer):
         self.max_char_features = max_char_features
         self.lexicon_weight = lexicon_weight
         self.class_weight = class_weight
+        self.rhetoric_discount = rhetoric_discount
         self.cv = cv
         self.random_state = random_state
 
@@ -215,11 +221,11 @@ class LinearScorer(BaseScorer):
         if X_dev is not None and y_dev is not None:
             dev_texts = check_texts(X_dev)
             Xd = self._transform(dev_texts)
-            self.thresholds_ = tune_thresholds(_as_matrix(y_dev, LABELS), self._heads_proba(self.label_heads_, Xd))
+            dev_ap = self._heads_proba(self.aspiration_heads_, Xd) if A is not None else None
+            dev_lp = self._discount(self._heads_proba(self.label_heads_, Xd), dev_ap)
+            self.thresholds_ = tune_thresholds(_as_matrix(y_dev, LABELS), dev_lp)
             if A is not None and aspirations_dev is not None:
-                self.aspiration_thresholds_ = tune_thresholds(
-                    _as_matrix(aspirations_dev, SIGNS), self._heads_proba(self.aspiration_heads_, Xd)
-                )
+                self.aspiration_thresholds_ = tune_thresholds(_as_matrix(aspirations_dev, SIGNS), dev_ap)
             else:
                 self.aspiration_thresholds_ = np.full(len(SIGNS), 0.5)
         else:
@@ -241,7 +247,15 @@ class LinearScorer(BaseScorer):
             if A is not None:
                 oof_a[test_idx] = inner._heads_proba(inner._fit_heads(Xi, A[train_idx], strict=False), te)
         thr_a = tune_thresholds(A, oof_a) if A is not None else np.full(len(SIGNS), 0.5)
-        return tune_thresholds(Y, oof_y), thr_a
+        return tune_thresholds(Y, self._discount(oof_y, oof_a)), thr_a
+
+    def _discount(self, lp: np.ndarray, ap: np.ndarray | None) -> np.ndarray:
+        """Apply the rhetoric discount to the four sign columns (see the class docstring)."""
+        if ap is None or not self.rhetoric_discount:
+            return lp
+        out = lp.copy()
+        out[:, : len(SIGNS)] *= (1.0 - ap) ** self.rhetoric_discount
+        return out
 
     # -- prediction -----------------------------------------------------------
 
@@ -263,33 +277,65 @@ class LinearScorer(BaseScorer):
         z = np.asarray(Xm @ W, dtype=np.float64) + b
         p = 1.0 / (1.0 + np.exp(-z))
         k = len(self.label_heads_)
-        ap = p[:, k:] if self.aspiration_heads_ else np.zeros((len(texts), len(SIGNS)))
-        return p[:, :k], ap
+        if not self.aspiration_heads_:
+            return p[:, :k], np.zeros((len(texts), len(SIGNS)))
+        ap = p[:, k:]
+        return self._discount(p[:, :k], ap), ap
 
     # -- persistence ----------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """Learned objects to save with ``skops`` (scikit-learn types only)."""
+        """Learned state as plain numpy arrays, for ``skops`` (no estimator objects).
+
+        Vocabularies are stored as term arrays in index order and the heads as
+        one float32 weight matrix, which keeps the file small and the load
+        allow-list down to numpy types.
+        """
         self._check_fitted()
+
+        def terms(vec) -> np.ndarray:
+            vocab = vec.vocabulary_
+            out = np.empty(len(vocab), dtype=object)
+            for term, idx in vocab.items():
+                out[idx] = term
+            return out.astype(str)
+
+        heads = list(self.label_heads_) + list(self.aspiration_heads_)
         return {
-            "word_vectorizer": self.word_vectorizer_,
-            "char_vectorizer": self.char_vectorizer_,
-            "label_heads": list(self.label_heads_),
-            "aspiration_heads": list(self.aspiration_heads_),
+            "word_terms": terms(self.word_vectorizer_),
+            "word_idf": self.word_vectorizer_.idf_.astype(np.float64),
+            "char_terms": terms(self.char_vectorizer_),
+            "char_idf": self.char_vectorizer_.idf_.astype(np.float64),
+            "coef": np.vstack([h.coef_.ravel() for h in heads]).astype(np.float32),
+            "intercept": np.array([h.intercept_[0] for h in heads], dtype=np.float64),
+            "n_label_heads": np.array([len(self.label_heads_)]),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any], params: dict[str, Any], thresholds: Sequence[float], aspiration_thresholds: Sequence[float]) -> "LinearScorer":
         """Rebuild a fitted scorer from :meth:`state` and its ``meta.json`` fields."""
+        from sklearn.linear_model import LogisticRegression
+
         params = dict(params)
         for key in ("word_ngrams", "char_ngrams"):
             if key in params:
                 params[key] = tuple(params[key])
         obj = cls(**params)
-        obj.word_vectorizer_ = state["word_vectorizer"]
-        obj.char_vectorizer_ = state["char_vectorizer"]
-        obj.label_heads_ = list(state["label_heads"])
-        obj.aspiration_heads_ = list(state["aspiration_heads"])
+        word, char = obj._make_vectorizers()
+        for vec, terms, idf in ((word, state["word_terms"], state["word_idf"]), (char, state["char_terms"], state["char_idf"])):
+            vec.vocabulary = {str(t): i for i, t in enumerate(terms)}
+            vec.idf_ = np.asarray(idf, dtype=np.float64)
+            vec.vocabulary_ = vec.vocabulary
+        obj.word_vectorizer_, obj.char_vectorizer_ = word, char
+        heads = []
+        for w, b in zip(state["coef"], state["intercept"]):
+            head = LogisticRegression()
+            head.coef_ = np.asarray(w, dtype=np.float64)[None, :]
+            head.intercept_ = np.array([b])
+            head.classes_ = np.array([0, 1])
+            heads.append(head)
+        k = int(np.asarray(state["n_label_heads"]).ravel()[0])
+        obj.label_heads_, obj.aspiration_heads_ = heads[:k], heads[k:]
         obj.labels_ = LABELS
         obj.aspiration_labels_ = SIGNS
         obj.thresholds_ = np.asarray(thresholds, dtype=float)

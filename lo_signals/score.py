@@ -1,0 +1,428 @@
+"""Documents in, unit tables out: batch scoring of files and folders.
+
+Every file found is accounted for exactly once in ``files.csv``. Scoring is
+resumable: each file's rows go to a part file that is renamed into place only
+when complete, and the final tables are assembled from the parts in a fixed
+order, so a run killed at any moment (SIGKILL included) completes on re-run
+with nothing lost and nothing duplicated. Memory stays bounded: one file (or
+one batch of table rows) is held at a time, and tables are assembled by
+streaming the parts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .labels import LABELS, SIGNS
+
+__all__ = ["score_documents", "score_folder", "FileResult", "SENTENCE_COLUMNS", "FILE_COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+#: Fixed leading columns of sentences.csv; metadata columns follow.
+SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations")
+FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units")
+_ROW_BATCH = 2000  # units scored per model call; bounds memory on huge tabular files
+_PARTS = ".lo_signals_parts"
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file (one row of ``files.csv``)."""
+
+    path: str
+    status: str  # ok | empty | skipped | error
+    reason: str = ""
+    bytes: int | None = None
+    pages: int | None = None
+    units: int = 0
+    documents: int = 0
+    part: str | None = None  # part-file stem holding its rows, when status is ok
+
+
+# -- model handling in this process and in workers ---------------------------
+
+_WORKER_MODEL: Any = None
+
+
+def _model_spec(model: Any) -> Any:
+    """A picklable reference to the model for worker processes."""
+    if model is None or isinstance(model, (str, Path)):
+        return model
+    path = getattr(model, "path_", None)
+    if path is None:
+        raise ValueError("workers > 1 needs a saved model: pass a model name or directory, or a model from lo_signals.load()")
+    return path
+
+
+def _init_worker(spec: Any) -> None:
+    global _WORKER_MODEL
+    from .models import load
+
+    # Each worker process scores on one thread: the processes are the parallelism.
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    _WORKER_MODEL = load(spec)
+
+
+# -- one file -----------------------------------------------------------------
+
+
+def _part_stem(path: Path, content_hash: str) -> str:
+    return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:24]
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _doc_summary(doc_id: str, path: str, meta: dict[str, Any], rows: list[dict[str, Any]], proba: np.ndarray) -> dict[str, Any]:
+    n = len(rows)
+    out: dict[str, Any] = {"doc_id": doc_id, "path": path, "units": n}
+    label_sets = [set(r["labels"].split(";")) if r["labels"] else set() for r in rows]
+    asp_sets = [set(r["aspirations"].split(";")) if r["aspirations"] else set() for r in rows]
+    for j, label in enumerate(LABELS):
+        count = sum(label in s for s in label_sets)
+        out[f"{label}_count"] = count
+        out[f"{label}_rate"] = round(100.0 * count / n, 3) if n else 0.0
+        if label in SIGNS:
+            out[f"{label}_rhetoric_count"] = sum(label in s for s in asp_sets)
+        out[f"{label}_mean"] = round(float(proba[:, j].mean()), 4) if n else 0.0
+        out[f"{label}_max"] = round(float(proba[:, j].max()), 4) if n else 0.0
+        hits = [i for i, s in enumerate(label_sets) if label in s]
+        top = max(hits, key=lambda i: proba[i, j]) if hits else None
+        out[f"{label}_top_unit"] = rows[top]["text"] if top is not None else ""
+    out.update(meta)
+    return out
+
+
+def _score_file(path: Path, parts_dir: Path, text_column: str | None, max_bytes: int, model: Any) -> FileResult:
+    """Read, segment and score one file; write its part files; report its status."""
+    from .readers import ReadError, read_documents
+    from .segment import segment
+
+    result = FileResult(path=str(path), status="ok")
+    try:
+        result.bytes = path.stat().st_size
+    except OSError:
+        pass
+    try:
+        content_hash = _file_hash(path) if path.is_file() else ""
+    except OSError as exc:
+        return FileResult(str(path), "error", f"cannot read file: {exc.strerror or exc}", result.bytes)
+    stem = _part_stem(path, content_hash)
+    done = parts_dir / f"{stem}.json"
+    if content_hash and done.is_file():
+        # Scored by an earlier run with identical content: reuse its part files.
+        return FileResult(**json.loads(done.read_text(encoding="utf-8")))
+    tmp_sent = parts_dir / f"{stem}.sentences.csv.tmp"
+    tmp_docs = parts_dir / f"{stem}.documents.csv.tmp"
+    sent_writer = doc_writer = None
+    sent_fh = doc_fh = None
+    try:
+        for doc in read_documents(path, text_column=text_column, max_bytes=max_bytes):
+            result.pages = doc.pages
+            units = segment(doc.text, doc.blocks)
+            rows, probas = [], []
+            for b in range(0, len(units), _ROW_BATCH):
+                batch = units[b : b + _ROW_BATCH]
+                lp, ap = model.predict_all_proba([u.text for u in batch])
+                labels = model._decide(lp, model.thresholds_, model.labels_)
+                asps = model._decide(ap, model.aspiration_thresholds_, model.aspiration_labels_)
+                for u, p, lab, asp in zip(batch, lp, labels, asps):
+                    row = {
+                        "doc_id": doc.doc_id,
+                        "path": str(path),
+                        "page": u.page if u.page is not None else "",
+                        "unit_id": u.unit_id,
+                        "start": u.start,
+                        "end": u.end,
+                        "text": u.text,
+                        **{label: round(float(v), 5) for label, v in zip(model.labels_, p)},
+                        "labels": ";".join(lab),
+                        "aspirations": ";".join(asp),
+                    }
+                    row.update({f"meta_{k}" if k in SENTENCE_COLUMNS else k: v for k, v in doc.metadata.items()})
+                    rows.append(row)
+                probas.append(lp)
+            if sent_writer is None:
+                sent_fh = open(tmp_sent, "w", newline="", encoding="utf-8")
+                doc_fh = open(tmp_docs, "w", newline="", encoding="utf-8")
+            if rows:
+                if sent_writer is None:
+                    sent_writer = csv.DictWriter(sent_fh, fieldnames=list(rows[0]))
+                    sent_writer.writeheader()
+                sent_writer.writerows(rows)
+            summary = _doc_summary(doc.doc_id, str(path), dict(doc.metadata), rows, np.vstack(probas) if probas else np.zeros((0, len(LABELS))))
+            if doc_writer is None:
+                doc_writer = csv.DictWriter(doc_fh, fieldnames=list(summary))
+                doc_writer.writeheader()
+            doc_writer.writerow(summary)
+            result.units += len(rows)
+            result.documents += 1
+    except ReadError as exc:
+        result.status, result.reason = exc.status, exc.reason
+    except Exception as exc:  # a reader bug must not stop the batch: report it per file
+        logger.exception("unexpected failure on %s", path)
+        result.status, result.reason = "error", f"unexpected {type(exc).__name__}: {exc}"
+    finally:
+        for fh in (sent_fh, doc_fh):
+            if fh is not None:
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+    if result.status == "ok" and result.units == 0:
+        result.status = "empty"
+        result.reason = result.reason or "no text units after segmentation"
+    if result.status == "ok":
+        os.replace(tmp_sent, parts_dir / f"{stem}.sentences.csv")
+        os.replace(tmp_docs, parts_dir / f"{stem}.documents.csv")
+        result.part = stem
+        # The marker is written last: its presence means the parts are complete.
+        tmp = done.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(result)), encoding="utf-8")
+        os.replace(tmp, done)
+    else:
+        for tmp in (tmp_sent, tmp_docs):
+            tmp.unlink(missing_ok=True)
+    if result.status != "ok":
+        logger.warning("%s: %s (%s)", path, result.status, result.reason)
+    return result
+
+
+def _worker_score(args: tuple[str, str, str | None, int]) -> FileResult:
+    path, parts_dir, text_column, max_bytes = args
+    return _score_file(Path(path), Path(parts_dir), text_column, max_bytes, _WORKER_MODEL)
+
+
+# -- many files ---------------------------------------------------------------
+
+
+def _iter_results(
+    files: Sequence[Path], parts_dir: Path, model: Any, text_column: str | None, max_bytes: int, workers: int
+) -> Iterator[FileResult]:
+    if workers <= 1:
+        from .models import load
+
+        scorer = load(model) if model is None or isinstance(model, (str, Path)) else model
+        for f in files:
+            yield _score_file(f, parts_dir, text_column, max_bytes, scorer)
+        return
+    spec = _model_spec(model)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        # A bounded window of submitted files keeps memory flat on huge folders
+        # while results still come back in input order.
+        window = max(4 * workers, 8)
+        futures: list[Any] = []
+        it = iter(files)
+        for f in it:
+            futures.append(pool.submit(_worker_score, (str(f), str(parts_dir), text_column, max_bytes)))
+            if len(futures) >= window:
+                yield futures.pop(0).result()
+        for fut in futures:
+            yield fut.result()
+
+
+def _union_header(paths: Iterable[Path], fixed: Sequence[str]) -> list[str]:
+    cols = list(fixed)
+    seen = set(cols)
+    for p in paths:
+        with open(p, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        for c in header:
+            if c not in seen:
+                seen.add(c)
+                cols.append(c)
+    return cols
+
+
+def _assemble(parts: Sequence[Path], dest: Path, fixed: Sequence[str], fmt: str) -> None:
+    """Stream part CSVs into one table (CSV or Parquet) with the union of their columns."""
+    header = _union_header(parts, fixed)
+    tmp = dest.with_name(dest.name + ".tmp")
+    if fmt == "csv":
+        with open(tmp, "w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore")
+            writer.writeheader()
+            for p in parts:
+                with open(p, newline="", encoding="utf-8") as fh:
+                    writer.writerows(csv.DictReader(fh))
+    else:
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        numeric = {"page", "unit_id", "start", "end", "units", *LABELS} | {c for c in header if c.endswith(("_count", "_rate", "_mean", "_max"))}
+        schema = pa.schema([(c, pa.float64() if c in numeric else pa.string()) for c in header])
+        for p in parts:
+            for chunk in pd.read_csv(p, chunksize=20000, dtype=str, keep_default_na=False):
+                chunk = chunk.reindex(columns=header)
+                for c in header:
+                    if c in numeric:
+                        chunk[c] = pd.to_numeric(chunk[c], errors="coerce")
+                    else:
+                        chunk[c] = chunk[c].fillna("").astype(str)
+                table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(table)
+        if writer is None:
+            pq.write_table(pa.Table.from_pylist([], schema=schema), tmp)
+        else:
+            writer.close()
+    os.replace(tmp, dest)
+
+
+def score_folder(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    model: Any = None,
+    *,
+    workers: int = 1,
+    fmt: str = "csv",
+    text_column: str | None = None,
+    max_bytes: int = 50_000_000,
+    progress: Callable[[FileResult], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Score every file under ``inputs`` and write the output tables to ``out``.
+
+    Writes ``sentences.csv`` (or ``.parquet``), ``documents.csv``, ``files.csv``
+    and ``run.json``. Re-running into the same directory reuses the files
+    already scored (same path and content hash).
+
+    Args:
+        inputs: Files and folders to score (folders are walked recursively).
+        out: Output directory.
+        model: A model name, directory or loaded model (default: the bundled default).
+        workers: Processes to score with.
+        fmt: ``csv`` or ``parquet`` for the sentences table.
+        text_column: Text column of tabular files (detected when obvious).
+        max_bytes: Files larger than this are skipped with a reason.
+        progress: Called after each file with its :class:`FileResult`.
+        on_files: Called once with the number of files found.
+
+    Returns:
+        The ``run.json`` record.
+    """
+    from importlib.metadata import version
+
+    from .models import library_versions, load
+    from .readers import discover_files
+
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, got {fmt!r}")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    for given in inputs:
+        if not os.path.lexists(given):
+            raise FileNotFoundError(f"no such file or folder: {given}")
+    out = Path(out)
+    parts_dir = out / _PARTS
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    started = _dt.datetime.now(_dt.timezone.utc)
+    scorer = load(model) if model is None or isinstance(model, (str, Path)) else model
+    files = list(discover_files(inputs))
+    if on_files is not None:
+        on_files(len(files))
+    results: list[FileResult] = []
+    for res in _iter_results(files, parts_dir, scorer if workers <= 1 else (model if model is not None else getattr(scorer, "path_", None)), text_column, max_bytes, workers):
+        results.append(res)
+        if progress is not None:
+            progress(res)
+    ok = [r for r in results if r.status == "ok" and r.part]
+    sent_parts = [parts_dir / f"{r.part}.sentences.csv" for r in ok]
+    doc_parts = [parts_dir / f"{r.part}.documents.csv" for r in ok]
+    sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
+    _assemble(sent_parts, out / sent_name, SENTENCE_COLUMNS, fmt)
+    _assemble(doc_parts, out / "documents.csv", ("doc_id", "path", "units"), "csv")
+    with open(out / "files.csv.tmp", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(FILE_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        for r in results:
+            writer.writerow({**asdict(r), "bytes": "" if r.bytes is None else r.bytes, "pages": "" if r.pages is None else r.pages})
+    os.replace(out / "files.csv.tmp", out / "files.csv")
+    meta = getattr(scorer, "meta_", {}) or {}
+    statuses = Counter(r.status for r in results)
+    run = {
+        "model": {
+            "name": meta.get("name"),
+            "backend": meta.get("backend"),
+            "path": getattr(scorer, "path_", None),
+            "labels": list(scorer.labels_),
+            "thresholds": [float(t) for t in scorer.thresholds_],
+            "aspiration_thresholds": [float(t) for t in scorer.aspiration_thresholds_],
+            "training_data": meta.get("training_data"),
+            "created": meta.get("created"),
+        },
+        "versions": {**library_versions(), "pandas": version("pandas")},
+        "options": {"inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "text_column": text_column, "max_bytes": max_bytes},
+        "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "counts": {
+            "files": len(results),
+            **{f"files_{k}": v for k, v in sorted(statuses.items())},
+            "documents": sum(r.documents for r in ok),
+            "units": sum(r.units for r in ok),
+        },
+        "outputs": [sent_name, "documents.csv", "files.csv", "run.json"],
+    }
+    (out / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+    return run
+
+
+def score_documents(
+    paths: Sequence[str | Path] | str | Path,
+    model: Any = None,
+    *,
+    text_column: str | None = None,
+    max_bytes: int = 50_000_000,
+):
+    """Score files in memory and return the unit table as a pandas DataFrame.
+
+    The frame has the columns of ``sentences.csv``; ``df.attrs["files"]`` holds
+    the per-file manifest (every file found, with status and reason).
+
+    Args:
+        paths: A file or folder, or a list of them.
+        model: A model name, directory or loaded model (default: the bundled default).
+        text_column: Text column of tabular files.
+        max_bytes: Files larger than this are skipped.
+
+    Returns:
+        ``pandas.DataFrame`` with one row per unit.
+    """
+    import tempfile
+
+    import pandas as pd
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    with tempfile.TemporaryDirectory(prefix="lo_signals_") as tmp:
+        score_folder(paths, tmp, model, text_column=text_column, max_bytes=max_bytes)
+        df = pd.read_csv(Path(tmp) / "sentences.csv", keep_default_na=False, dtype={"labels": str, "aspirations": str, "text": str})
+        files = pd.read_csv(Path(tmp) / "files.csv", keep_default_na=False)
+    df.attrs["files"] = files.to_dict("records")
+    return df

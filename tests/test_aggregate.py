@@ -1,0 +1,47 @@
+import pandas as pd
+import pytest
+
+from lo_signals.aggregate import aggregate
+
+
+@pytest.fixture
+def units():
+    return pd.DataFrame(
+        {
+            "doc_id": ["a", "a", "a", "a", "b", "b"],
+            "path": ["/x/one.txt"] * 4 + ["/y/two.txt"] * 2,
+            "directorate": ["Surgery"] * 4 + ["Medicine"] * 2,
+            "labels": ["open_dialogue", "", "open_dialogue;blame_defensiveness", "", "", "community_of_learners"],
+            "aspirations": ["", "open_dialogue", "", "open_dialogue", "", ""],
+        }
+    )
+
+
+def test_rates_counts_and_gap(units):
+    out = aggregate(units, by="doc_id", n_boot=200).set_index("doc_id")
+    assert out.loc["a", "units"] == 4
+    assert out.loc["a", "open_dialogue_count"] == 2 and out.loc["a", "open_dialogue_rate"] == 50.0
+    assert out.loc["a", "open_dialogue_rhetoric_rate"] == 50.0 and out.loc["a", "open_dialogue_gap"] == 0.0
+    assert out.loc["b", "community_of_learners_rate"] == 50.0
+    assert out.loc["a", "open_dialogue_rate_lo"] <= 50.0 <= out.loc["a", "open_dialogue_rate_hi"]
+    assert 0 <= out.loc["a", "blame_defensiveness_rate_lo"] < out.loc["a", "blame_defensiveness_rate_hi"] <= 100
+
+
+def test_group_by_folder_metadata_and_everything(units):
+    assert list(aggregate(units, by="folder", n_boot=0)["folder"]) == ["/x", "/y"]
+    by_dir = aggregate(units, by=["directorate"], n_boot=0).set_index("directorate")
+    assert by_dir.loc["Surgery", "units"] == 4
+    pooled = aggregate(units, by=None, n_boot=0)
+    assert len(pooled) == 1 and pooled.loc[0, "units"] == 6
+
+
+def test_list_valued_labels_are_accepted(units):
+    units = units.assign(labels=[s.split(";") if s else [] for s in units["labels"]])
+    assert aggregate(units, by="doc_id", n_boot=0).set_index("doc_id").loc["a", "open_dialogue_count"] == 2
+
+
+def test_bad_grouping_column_is_a_clear_error(units):
+    with pytest.raises(ValueError, match="no column"):
+        aggregate(units, by="team")
+    with pytest.raises(ValueError, match="labels"):
+        aggregate(units.drop(columns="labels"))

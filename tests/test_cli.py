@@ -1,0 +1,41 @@
+import json
+
+from typer.testing import CliRunner
+
+from lo_signals.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for cmd in ("train", "evaluate", "predict"):
+        assert cmd in result.output
+
+
+def test_evaluate_compares_models_and_writes_files(tmp_path, tiny_path):
+    result = runner.invoke(app, ["evaluate", "--model", "lexicon", "--model", "default", "--data", str(tiny_path), "--out", str(tmp_path), "--n-boot", "50"])
+    assert result.exit_code == 0, result.output
+    assert "| metric | lexicon | default |" in result.output
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(saved["models"]) == {"lexicon", "default"}
+
+
+def test_evaluate_missing_file_fails_cleanly(tmp_path):
+    result = runner.invoke(app, ["evaluate", "--model", "default", "--data", str(tmp_path / "none.jsonl")])
+    assert result.exit_code != 0
+    assert "no such file" in result.output
+
+
+def test_evaluate_unknown_model_fails_cleanly(tmp_path, tiny_path):
+    result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "nomodel"), "--data", str(tiny_path)])
+    assert result.exit_code == 2 and "no model directory" in result.output
+
+
+def test_predict_prints_json_lines():
+    result = runner.invoke(app, ["predict", "Staff were blamed and nobody dared report the next error."])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert set(row["proba"]) == {"community_of_learners", "dispersed_leadership", "open_dialogue", "ongoing_transformation", "blame_defensiveness"}
+    assert "blame_defensiveness" in row["labels"]

@@ -1,0 +1,76 @@
+"""The corpus meets the contract of LABELS.md and the datasheet's promises."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from lo_signals.corpus import agreement, corpus_dir, load_corpus, load_split, near_duplicates
+from lo_signals.labels import LABELS, REGISTERS, SIGNS
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return {s: load_split(s) for s in ("train", "dev", "test")}
+
+
+def test_schema_and_label_ids(splits):
+    seen = set()
+    for rows in splits.values():
+        for r in rows:
+            assert set(r) == {"id", "text", "register", "sector", "labels", "aspirations"}
+            assert r["register"] in REGISTERS
+            assert r["labels"] == [l for l in LABELS if l in r["labels"]]
+            assert r["aspirations"] == [s for s in SIGNS if s in r["aspirations"]]
+            assert 4 <= len(r["text"].split()) <= 80
+            assert r["id"] not in seen
+            seen.add(r["id"])
+
+
+def test_sizes_and_minimum_counts(splits):
+    rows = [r for rs in splits.values() for r in rs]
+    assert len(rows) >= 2400
+    regs = Counter(r["register"] for r in rows)
+    assert all(regs[reg] >= 700 for reg in REGISTERS)
+    for label in LABELS:
+        assert sum(label in r["labels"] for r in rows) >= 250
+    assert sum(bool(r["aspirations"]) for r in rows) >= 300
+    assert sum(not r["labels"] for r in rows) >= 600
+    assert len({r["sector"] for r in rows}) >= 8
+    n = len(rows)
+    assert 0.65 < len(splits["train"]) / n < 0.75 and 0.12 < len(splits["test"]) / n < 0.18
+
+
+def test_no_near_duplicates_across_splits(splits):
+    texts = {s: [r["text"] for r in rows] for s, rows in splits.items()}
+    assert near_duplicates(texts["train"], 0.8, other=texts["test"]) == []
+    assert near_duplicates(texts["train"], 0.8, other=texts["dev"]) == []
+    assert near_duplicates(texts["dev"], 0.8, other=texts["test"]) == []
+
+
+def test_near_duplicate_detector_finds_a_paraphrase():
+    pairs = near_duplicates(["Staff on ward 4 teach each other at handover.", "Staff on ward 4 teach each other at handover!", "Parking is awful."], 0.8)
+    assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
+
+
+def test_loads_with_datasets():
+    ds = load_corpus()
+    assert set(ds) == {"train", "dev", "test"}
+    assert ds["test"].num_rows == len(load_split("test"))
+    assert ds["train"].features["labels"].feature.dtype == "string"
+
+
+def test_agreement_statistics():
+    a = [["open_dialogue"], [], ["open_dialogue"], []]
+    assert agreement(a, a)["open_dialogue"]["kappa"] == 1.0
+    b = [[], ["open_dialogue"], [], ["open_dialogue"]]
+    got = agreement(a, b)["open_dialogue"]
+    assert got["agreement"] == 0.0 and got["kappa"] < 0
+
+
+def test_recorded_stats_match_the_files(splits):
+    stats = json.loads((corpus_dir() / "stats.json").read_text())
+    for name, rows in splits.items():
+        assert stats["splits"][name]["n"] == len(rows)
+        for label in LABELS:
+            assert stats["splits"][name]["labels"][label] == sum(label in r["labels"] for r in rows)

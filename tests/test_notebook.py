@@ -1,0 +1,46 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import lo_signals
+from lo_signals.labels import LABELS
+from lo_signals.notebook import highlight_html
+
+
+def test_score_frame_adds_probability_and_label_columns():
+    df = pd.DataFrame({"comment": ["Staff were blamed for the outage and nobody dared report the next one.", None, ""], "team": ["a", "b", "c"]})
+    out = lo_signals.score_frame(df, text_col="comment")
+    assert list(out.columns) == ["comment", "team", *LABELS, "labels", "aspirations"]
+    assert "blame_defensiveness" in out.loc[0, "labels"].split(";")
+    assert out.loc[1, "labels"] == "" and out.loc[2, "labels"] == ""
+    assert "comment" in df.columns and "labels" not in df.columns, "the input frame is not modified"
+    with pytest.raises(KeyError):
+        lo_signals.score_frame(df, text_col="text")
+
+
+def test_scored_texts_render_highlighted_html():
+    scored = lo_signals.score_texts(["After I flagged the near miss the registrar thanked me and we went through it together at handover.", "Agency spend fell by 0.3m."])
+    page = scored._repr_html_()
+    assert "<mark" in page and "open dialogue" in page
+    assert scored.labels[1] == []
+    frame = scored.to_frame()
+    assert frame.shape == (2, 1 + len(LABELS) + 2)
+
+
+def test_highlight_only_marks_predicted_labels_and_escapes_html():
+    out = highlight_html("<b>Staff</b> were blamed for the error", ["blame_defensiveness"])
+    assert "&lt;b&gt;" in out and "<mark" in out
+    assert "<mark" not in highlight_html("They blamed the nurse", [])
+
+
+def test_plot_profile_draws_bars_and_groups():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = pd.DataFrame({"labels": ["open_dialogue", "", "blame_defensiveness", "open_dialogue"], "aspirations": ["", "open_dialogue", "", ""], "team": ["a", "a", "b", "b"]})
+    ax = lo_signals.plot_profile(df, n_boot=50)
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths[-1] == pytest.approx(50.0)
+    ax2 = lo_signals.plot_profile(df, by="team", n_boot=50)
+    assert len(ax2.patches) == 2 * len(LABELS)
+    assert {"a", "b"} <= {t.get_text() for t in ax2.get_legend().get_texts()}

@@ -1,0 +1,172 @@
+"""Batch scoring: every file accounted for, bad input reported, resumable after SIGKILL."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import lo_signals
+from lo_signals.labels import LABELS
+from lo_signals.score import SENTENCE_COLUMNS, score_documents, score_folder
+
+GOOD = [
+    "After the near miss the registrar thanked me and we went through it together at handover.",
+    "We aim to be an organisation where every colleague feels safe to speak up.",
+    "The porters suggested moving the bed meeting to 8am and the site team adopted it.",
+    "Staff who raised concerns were labelled troublemakers and moved to nights.",
+]
+
+
+def _pdf(path: Path, pages: list[str]) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    for text in pages:
+        y = 780
+        for line in text.split("\n"):
+            c.drawString(72, y, line)
+            y -= 16
+        c.showPage()
+    c.save()
+
+
+@pytest.fixture(scope="module")
+def torture(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("torture")
+    (root / "good.txt").write_text("\n\n".join(GOOD), encoding="utf-8")
+    (root / "cp1252.txt").write_bytes("Nobody is afraid to question the consultant \u2013 we say what we think. Costs rose by \u00a3300.".encode("cp1252"))
+    _pdf(root / "board.pdf", ["The ward sisters now teach the new starters together.", "Managers listened when staff raised concerns."])
+    good_pdf = (root / "board.pdf").read_bytes()
+    (root / "truncated.pdf").write_bytes(good_pdf[: len(good_pdf) // 3])
+    (root / "corrupt.pdf").write_bytes(b"%PDF-1.7\nthis is not really a pdf\n%%EOF")
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(root / "board.pdf"))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    with open(root / "locked.pdf", "wb") as fh:
+        writer.write(fh)
+    (root / "empty.txt").write_bytes(b"")
+    (root / "junk.txt").write_bytes(os.urandom(3000))
+    (root / "notes.xyz").write_text("hello")
+    (root / "bad-utf8.md").write_bytes(b"Lessons were shared across \xff\xfe teams \x81 and sites.")
+    with open(root / "huge.txt", "wb") as fh:  # sparse: 100 MB on paper, nothing on disk
+        fh.truncate(100 * 1024 * 1024)
+    (root / "dangling.txt").symlink_to(root / "does-not-exist.txt")
+    deep = root
+    for i in range(12):
+        deep = deep / f"level{i}"
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("Frontline crews designed the new handover form and managers backed it.")
+    pd.DataFrame({"comment": GOOD, "directorate": ["Surgery", "Medicine", "Estates", "Surgery"], "year": [2024, 2024, 2025, 2025]}).to_csv(root / "survey.csv", index=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def run(torture, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    record = score_folder([torture], out)
+    return out, record
+
+
+def test_every_file_appears_once_with_a_sensible_status(torture, run):
+    out, record = run
+    files = pd.read_csv(out / "files.csv", keep_default_na=False)
+    found = sorted(str(p) for p in torture.rglob("*") if p.is_file() or p.is_symlink())
+    assert sorted(files["path"]) == found
+    status = dict(zip([Path(p).name for p in files["path"]], files["status"]))
+    reason = dict(zip([Path(p).name for p in files["path"]], files["reason"]))
+    assert status["good.txt"] == status["cp1252.txt"] == status["board.pdf"] == status["survey.csv"] == status["deep.txt"] == "ok"
+    assert status["bad-utf8.md"] == "ok"  # decoded with a fallback, nothing lost
+    assert status["empty.txt"] == "empty"
+    assert status["notes.xyz"] == "skipped" and ".xyz" in reason["notes.xyz"]
+    assert status["huge.txt"] == "skipped" and "MB" in reason["huge.txt"]
+    assert status["junk.txt"] == "error" and "binary" in reason["junk.txt"]
+    assert status["locked.pdf"] == "error" and "encrypted" in reason["locked.pdf"].lower()
+    assert status["dangling.txt"] == "error"
+    for name in ("truncated.pdf", "corrupt.pdf"):
+        assert status[name] in ("error", "empty") and reason[name]
+    assert record["counts"]["files"] == len(found)
+
+
+def test_output_schema(run):
+    out, record = run
+    sent = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    assert list(sent.columns[: len(SENTENCE_COLUMNS)]) == list(SENTENCE_COLUMNS)
+    assert {"directorate", "year"} <= set(sent.columns)
+    survey = sent[sent["path"].str.endswith("survey.csv")]
+    assert sorted(survey["directorate"]) == ["Estates", "Medicine", "Surgery", "Surgery"]
+    for label in LABELS:
+        assert sent[label].between(0, 1).all()
+    docs = pd.read_csv(out / "documents.csv", keep_default_na=False)
+    for label in LABELS:
+        assert {f"{label}_count", f"{label}_rate", f"{label}_mean", f"{label}_max", f"{label}_top_unit"} <= set(docs.columns)
+    assert record["model"]["backend"] == "linear" and record["counts"]["units"] == len(sent)
+    assert (out / "run.json").is_file()
+
+
+def test_offsets_point_into_the_extracted_text(torture):
+    from lo_signals.readers import read_documents
+
+    df = score_documents(torture / "good.txt")
+    doc = next(read_documents(torture / "good.txt"))
+    for row in df.itertuples():
+        assert doc.text[row.start : row.end] == row.text
+    assert len(df) == len(GOOD)
+    assert "blame_defensiveness" in df.iloc[3]["labels"]
+    assert df.attrs["files"][0]["status"] == "ok"
+
+
+def test_parquet_and_two_workers_give_the_same_rows(torture, run, tmp_path):
+    out, _ = run
+    score_folder([torture], tmp_path, "default", workers=2, fmt="parquet")
+    a = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    b = pd.read_parquet(tmp_path / "sentences.parquet")
+    assert list(a["text"]) == list(b["text"])
+    pd.testing.assert_series_equal(a["open_dialogue"].astype(float), b["open_dialogue"].astype(float), check_names=False)
+
+
+def test_cli_exit_codes(tmp_path, torture):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.txt").write_bytes(b"")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "lo_signals.cli"]
+    bad = subprocess.run(cmd + ["score", str(junk), "--out", str(tmp_path / "o1")], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and "no file could be scored" in bad.stderr
+    missing = subprocess.run(cmd + ["score", str(tmp_path / "nope"), "--out", str(tmp_path / "o2")], capture_output=True, text=True, env=env)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_killed_run_resumes_to_the_same_output(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(60):
+        (src / f"doc{i:03d}.txt").write_text("\n\n".join(GOOD[i % 4 :] + GOOD[: i % 4]) + f"\n\nFile number {i}.")
+    ref = tmp_path / "ref"
+    score_folder([src], ref)
+    out = tmp_path / "out"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "lo_signals.cli", "score", str(src), "--out", str(out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = out / ".lo_signals_parts"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("*.json"))) < 10:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(parts.glob("*.json")))
+    assert 10 <= done_before < 60, "the run should have been killed midway"
+    assert not (out / "run.json").exists()
+    score_folder([src], out)
+    a = (ref / "sentences.csv").read_text()
+    b = (out / "sentences.csv").read_text()
+    assert a == b
+    rows = list(csv.DictReader(open(out / "files.csv")))
+    assert len(rows) == 60 and {r["status"] for r in rows} == {"ok"}
