@@ -145,6 +145,8 @@ def score(
     fmt: Annotated[str, typer.Option("--format", help="Format of the sentences table: csv or parquet.")] = "csv",
     text_column: Annotated[Optional[str], typer.Option(help="Text column of CSV/XLSX/JSONL/Parquet files (detected when obvious).")] = None,
     max_mb: Annotated[float, typer.Option("--max-mb", help="Skip files larger than this many MB.")] = 50.0,
+    engine: Annotated[str, typer.Option(help="local (this machine) or ray (a Ray cluster; needs the [ray] extra).")] = "local",
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address for --engine ray (default: start a local one).")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = False,
     by: Annotated[Optional[str], typer.Option(help="With --report: compare groups of this column.")] = None,
 ) -> None:
@@ -181,8 +183,9 @@ def score(
             run = score_folder(
                 [str(p) for p in inputs], out, model, workers=workers, fmt=fmt, text_column=text_column,
                 max_bytes=int(max_mb * 1_000_000), progress=on_file, on_files=lambda n: progress.update(task, total=n),
+                engine=engine, address=address,
             )
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError, ImportError) as exc:
             _fail(str(exc))
     counts = run["counts"]
     summary = ", ".join(f"{k.removeprefix('files_')} {v}" for k, v in counts.items() if k.startswith("files_"))

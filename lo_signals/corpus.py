@@ -7,13 +7,13 @@ labels, aspirations``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._hashing import file_sha256
 from .labels import LABELS, SIGNS, to_multi_hot
 
 __all__ = [
@@ -63,15 +63,6 @@ def load_corpus(path: str | Path | None = None):
     root = corpus_dir(path)
     files = {split: str(root / f"{split}.jsonl") for split in SPLITS}
     return load_dataset("json", data_files=files)
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def near_duplicates(texts: Sequence[str], threshold: float = 0.8, other: Sequence[str] | None = None) -> list[tuple[int, int, float]]:

