@@ -105,7 +105,8 @@ def _majority(*votes: list[str], allowed=LABELS) -> list[str]:
     return [label for label in allowed if sum(label in v for v in votes) >= 2]
 
 
-def _split(units: list[dict]) -> dict[str, list[dict]]:
+def _stratified(units: list[dict]) -> dict[str, list[int]]:
+    """70/15/15 split of ``units`` stratified by register and label combination."""
     from sklearn.model_selection import train_test_split
 
     def key(u: dict) -> str:
@@ -121,7 +122,26 @@ def _split(units: list[dict]) -> dict[str, list[dict]]:
     rc = Counter(rest_keys)
     rest_keys = [k if rc[k] >= 2 else k.split("|")[0] + "|rare" for k in rest_keys]
     dev_idx, test_idx = train_test_split(rest_idx, test_size=0.50, random_state=SEED, stratify=rest_keys)
-    return {name: [units[i] for i in sorted(ids)] for name, ids in (("train", train_idx), ("dev", dev_idx), ("test", test_idx))}
+    return {"train": list(train_idx), "dev": list(dev_idx), "test": list(test_idx)}
+
+
+def _split(units: list[dict]) -> dict[str, list[dict]]:
+    """Fixed splits: a unit keeps the split it was given in an earlier build; new units
+    (a later corpus version) are split among themselves, so no test unit ever moves."""
+    previous = {}
+    for name in ("train", "dev", "test"):
+        path = ROOT / f"{name}.jsonl"
+        if path.is_file():
+            previous.update({row["id"]: name for row in _read(path)})
+    assigned = {name: [] for name in ("train", "dev", "test")}
+    new_units = []
+    for u in units:
+        (assigned[previous[u["id"]]] if u["id"] in previous else new_units).append(u)
+    if new_units:
+        for name, ids in _stratified(new_units).items():
+            assigned[name] += [new_units[i] for i in ids]
+    order = {u["id"]: k for k, u in enumerate(units)}
+    return {name: sorted(rows, key=lambda u: order[u["id"]]) for name, rows in assigned.items()}
 
 
 def merge() -> None:

@@ -34,6 +34,8 @@ __all__ = [
     "score_texts",
     "plot_profile",
     "write_report",
+    "finetune",
+    "FinetuneConfig",
 ]
 
 # Public name -> module that defines it; resolved on first access (PEP 562).
@@ -49,6 +51,8 @@ _LAZY = {
     "score_texts": "notebook",
     "plot_profile": "notebook",
     "write_report": "report",
+    "finetune": "finetuning",
+    "FinetuneConfig": "finetuning",
 }
 
 
@@ -56,9 +60,12 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lo_signals' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    loaded = import_module(f".{module}", __name__)
+    # Bind every public name the module provides, so each module loads once.
+    for public, source in _LAZY.items():
+        if source == module:
+            globals()[public] = getattr(loaded, public)
+    return globals()[name]
 
 
 def __dir__() -> list[str]:

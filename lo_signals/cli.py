@@ -59,6 +59,7 @@ def evaluate(
     out: Annotated[Optional[Path], typer.Option(help="Directory for metrics.json and metrics.md.")] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% intervals.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    record: Annotated[bool, typer.Option(help="Write the metrics into each model's meta.json and model card.")] = False,
 ) -> None:
     """Per-label metrics, macro/micro F1 with bootstrap intervals, rhetoric false positives, calibration."""
     from .evaluation import evaluate as run_evaluate
@@ -66,7 +67,7 @@ def evaluate(
     if not data.is_file():
         _fail(f"no such file: {data}")
     try:
-        report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed)
+        report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed, record=record)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         _fail(str(exc))
     # Plain echo: the Markdown table must not be re-wrapped to the terminal width.
@@ -119,8 +120,8 @@ def finetune(
     text_column: Annotated[str, typer.Option(help="Text column.")] = "text",
 ) -> None:
     """Fine-tune a transformer encoder (GPU or CPU) and save a model directory that lo_signals.load() serves."""
-    from .finetune import FinetuneConfig
-    from .finetune import finetune as run_finetune
+    from .finetuning import FinetuneConfig
+    from .finetuning import finetune as run_finetune
 
     config = FinetuneConfig(
         base=base, epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length, seed=seed,

@@ -192,6 +192,7 @@ def evaluate(
     *,
     n_boot: int = 1000,
     seed: int = 0,
+    record: bool = False,
 ) -> dict[str, Any]:
     """Evaluate one or several models on labelled units.
 
@@ -203,6 +204,9 @@ def evaluate(
         out: If given, a directory to write ``metrics.json`` and ``metrics.md``.
         n_boot: Bootstrap resamples.
         seed: Bootstrap seed.
+        record: Also write each model's metrics into its directory's
+            ``meta.json`` (under the data file's stem, e.g. ``test``) and
+            regenerate its model card. Needs ``data`` to be a file.
 
     Returns:
         ``{"data": ..., "models": {name: metrics}, "table": markdown}``.
@@ -240,6 +244,8 @@ def evaluate(
         )
         metrics["model"] = {"name": name, "backend": getattr(model, "backend", None), "path": getattr(model, "path_", None)}
         results[name] = metrics
+        if record:
+            _record(model, {k: v for k, v in metrics.items() if k != "model"}, data)
     report = {
         "data": str(data) if isinstance(data, (str, Path)) else f"{len(rows)} rows",
         "n": len(rows),
@@ -253,6 +259,18 @@ def evaluate(
         (out / "metrics.json").write_text(json.dumps({k: v for k, v in report.items() if k != "table"}, indent=2) + "\n", encoding="utf-8")
         (out / "metrics.md").write_text(f"# Evaluation on {report['data']} (n={report['n']})\n\n" + report["table"] + "\n", encoding="utf-8")
     return report
+
+
+def _record(model: Any, metrics: dict[str, Any], data: Any) -> None:
+    from .corpus import file_sha256
+    from .models import read_meta, write_meta
+
+    if not isinstance(data, (str, Path)) or getattr(model, "path_", None) is None:
+        raise ValueError("record=True needs a data file and models loaded from directories")
+    meta = read_meta(model.path_)
+    meta.setdefault("metrics", {})[Path(data).stem] = {**metrics, "data_sha256": file_sha256(data)}
+    write_meta(model.path_, meta)
+    model.meta_ = meta
 
 
 def markdown_table(results: Mapping[str, Mapping[str, Any]]) -> str:

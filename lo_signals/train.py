@@ -3,7 +3,7 @@
 ``train_models`` fits the lexicon, linear and default (hybrid) backends on the
 train split, tunes per-label thresholds on dev, evaluates on dev and test, and
 writes one model directory per backend plus ``EVALUATION.md``. Transformer
-fine-tuning lives in :mod:`lo_signals.finetune`.
+fine-tuning lives in :mod:`lo_signals.finetuning`.
 """
 
 from __future__ import annotations

@@ -80,3 +80,15 @@ def test_read_jsonl_names_bad_line(tmp_path):
     p.write_text('{"text": "a", "labels": []}\n{oops\n')
     with pytest.raises(ValueError, match="bad.jsonl:2"):
         read_jsonl(p)
+
+
+def test_record_writes_metrics_into_the_model_directory(tmp_path, tiny_path, tiny_rows):
+    from lo_signals.models import load, read_meta, save
+
+    path = save(LexiconScorer().fit([r["text"] for r in tiny_rows]), tmp_path / "lex", name="lex")
+    evaluate([str(path)], tiny_path, n_boot=20, record=True)
+    meta = read_meta(path)
+    assert meta["metrics"]["tiny"]["n"] == len(tiny_rows) and len(meta["metrics"]["tiny"]["data_sha256"]) == 64
+    assert "### tiny" in (path / "README.md").read_text()
+    with pytest.raises(ValueError):
+        evaluate([load(path)], tiny_rows, n_boot=5, record=True)

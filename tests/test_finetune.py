@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("torch")
 
 import lo_signals
-from lo_signals.finetune import FinetuneConfig, finetune, read_labelled
+from lo_signals.finetuning import FinetuneConfig, finetune, read_labelled
 from lo_signals.labels import LABELS, SIGNS
 
 

@@ -154,7 +154,7 @@ def build_network(encoder, n_outputs: int, dropout: float = 0.1):
 class TransformerScorer(BaseScorer):
     """A fine-tuned encoder behind the common predict API.
 
-    Build it with :func:`lo_signals.finetune.finetune` or load it with
+    Build it with :func:`lo_signals.finetuning.finetune` or load it with
     :func:`lo_signals.load`.
 
     Args:
