@@ -90,9 +90,10 @@ def _part_stem(path: Path, content_hash: str) -> str:
     return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:24]
 
 
-def _doc_summary(doc_id: str, path: str, meta: dict[str, Any], rows: list[dict[str, Any]], proba: np.ndarray) -> dict[str, Any]:
+def _doc_summary(doc, path: str, rows: list[dict[str, Any]], proba: np.ndarray) -> dict[str, Any]:
     n = len(rows)
-    out: dict[str, Any] = {"doc_id": doc_id, "path": path, "units": n}
+    # format and encoding record how the text was read (the encoding detected for text files).
+    out: dict[str, Any] = {"doc_id": doc.doc_id, "path": path, "units": n, "format": doc.format, "encoding": doc.encoding or ""}
     label_sets = [set(r["labels"].split(";")) if r["labels"] else set() for r in rows]
     asp_sets = [set(r["aspirations"].split(";")) if r["aspirations"] else set() for r in rows]
     for j, label in enumerate(LABELS):
@@ -106,7 +107,7 @@ def _doc_summary(doc_id: str, path: str, meta: dict[str, Any], rows: list[dict[s
         hits = [i for i, s in enumerate(label_sets) if label in s]
         top = max(hits, key=lambda i: proba[i, j]) if hits else None
         out[f"{label}_top_unit"] = rows[top]["text"] if top is not None else ""
-    out.update(meta)
+    out.update({f"meta_{k}" if k in out else k: v for k, v in doc.metadata.items()})
     return out
 
 
@@ -167,7 +168,7 @@ def _score_file(path: Path, parts_dir: Path, text_column: str | None, max_bytes:
                     sent_writer = csv.DictWriter(sent_fh, fieldnames=list(rows[0]))
                     sent_writer.writeheader()
                 sent_writer.writerows(rows)
-            summary = _doc_summary(doc.doc_id, str(path), dict(doc.metadata), rows, np.vstack(probas) if probas else np.zeros((0, len(LABELS))))
+            summary = _doc_summary(doc, str(path), rows, np.vstack(probas) if probas else np.zeros((0, len(LABELS))))
             if doc_writer is None:
                 doc_writer = csv.DictWriter(doc_fh, fieldnames=list(summary))
                 doc_writer.writeheader()
@@ -432,7 +433,7 @@ def score_folder(
     doc_parts = [parts_dir / f"{r.part}.documents.csv" for r in ok]
     sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
     _assemble(sent_parts, out / sent_name, SENTENCE_COLUMNS, fmt)
-    _assemble(doc_parts, out / "documents.csv", ("doc_id", "path", "units"), "csv")
+    _assemble(doc_parts, out / "documents.csv", ("doc_id", "path", "units", "format", "encoding"), "csv")
     with open(out / "files.csv.tmp", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(FILE_COLUMNS), extrasaction="ignore")
         writer.writeheader()

@@ -170,3 +170,12 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     assert a == b
     rows = list(csv.DictReader(open(out / "files.csv")))
     assert len(rows) == 60 and {r["status"] for r in rows} == {"ok"}
+
+
+def test_documents_record_format_and_detected_encoding(run):
+    out, _ = run
+    docs = pd.read_csv(out / "documents.csv", keep_default_na=False)
+    by_name = {Path(p).name: (f, e) for p, f, e in zip(docs["path"], docs["format"], docs["encoding"])}
+    assert by_name["cp1252.txt"] == ("txt", "cp1252")
+    assert by_name["good.txt"] == ("txt", "utf-8")
+    assert by_name["board.pdf"][0] == "pdf"
