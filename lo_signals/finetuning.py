@@ -155,7 +155,9 @@ def _lists_to_matrix(values: Sequence[Any], label_set: Sequence[str], path: Path
     index = {label: j for j, label in enumerate(label_set)}
     out = np.zeros((len(values), len(label_set)), dtype=np.float32)
     for i, row in enumerate(values):
-        if isinstance(row, str) and column == "labels":
+        if row is None:  # an empty CSV cell: no labels
+            row = []
+        if isinstance(row, str):  # CSV cells hold "a;b" or "a,b"
             row = [x for x in row.replace(";", ",").split(",") if x.strip()]
         if not isinstance(row, (list, tuple)):
             raise ValueError(f"{path}: row {i} {column} is {row!r}; expected a list of label ids")

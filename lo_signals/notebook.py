@@ -148,7 +148,9 @@ def score_frame(df, text_col: str = "text", model: Any = None, batch_size: int =
     if text_col not in df.columns:
         raise KeyError(f"no column {text_col!r}; columns are {list(df.columns)}")
     scorer = _resolve_model(model)
-    texts = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in df[text_col]]
+    import pandas as pd
+
+    texts = ["" if pd.isna(v) else str(v) for v in df[text_col]]
     out = df.copy()
     probas, labels, asps = [], [], []
     for i in range(0, len(texts), batch_size):

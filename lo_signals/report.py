@@ -97,7 +97,7 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
         raise ValueError(f"--by {by!r}: no such column in the unit table; columns are {list(units.columns)}")
     docs = pd.read_csv(out / "documents.csv", keep_default_na=False) if (out / "documents.csv").is_file() else pd.DataFrame()
     files = pd.read_csv(out / "files.csv", keep_default_na=False) if (out / "files.csv").is_file() else pd.DataFrame()
-    run = json.loads((out / "run.json").read_text()) if (out / "run.json").is_file() else {}
+    run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").is_file() else {}
     pooled = aggregate(units, by=None, n_boot=n_boot)
     pooled.attrs.update(units=units, n_boot=n_boot)
     row = pooled.iloc[0]

@@ -86,16 +86,31 @@ def _init_worker(spec: Any) -> None:
 # -- one file -----------------------------------------------------------------
 
 
-def _part_stem(path: Path, content_hash: str) -> str:
-    return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()[:24]
+def _part_stem(path: Path, content_hash: str, model_key: str) -> str:
+    # Same file, same content, same model and options: the parts can be reused.
+    return hashlib.sha256(f"{path}\0{content_hash}\0{model_key}".encode()).hexdigest()[:24]
 
 
-def _doc_summary(doc, path: str, rows: list[dict[str, Any]], proba: np.ndarray) -> dict[str, Any]:
-    n = len(rows)
+def _model_key(model: Any, text_column: str | None) -> str:
+    """What must match for an earlier run's rows of a file to be reused."""
+    meta = getattr(model, "meta_", None) or {}
+    ident = {
+        "path": getattr(model, "path_", None),
+        "created": meta.get("created"),
+        "thresholds": [round(float(t), 6) for t in model.thresholds_],
+        "aspiration_thresholds": [round(float(t), 6) for t in model.aspiration_thresholds_],
+        "text_column": text_column,
+        "version": __import__("lo_signals").__version__,
+    }
+    return json.dumps(ident, sort_keys=True)
+
+
+def _doc_summary(doc, path: str, labels: list[list[str]], asps: list[list[str]], texts: list[str], proba: np.ndarray) -> dict[str, Any]:
+    n = len(texts)
     # format and encoding record how the text was read (the encoding detected for text files).
     out: dict[str, Any] = {"doc_id": doc.doc_id, "path": path, "units": n, "format": doc.format, "encoding": doc.encoding or ""}
-    label_sets = [set(r["labels"].split(";")) if r["labels"] else set() for r in rows]
-    asp_sets = [set(r["aspirations"].split(";")) if r["aspirations"] else set() for r in rows]
+    label_sets = [set(x) for x in labels]
+    asp_sets = [set(x) for x in asps]
     for j, label in enumerate(LABELS):
         count = sum(label in s for s in label_sets)
         out[f"{label}_count"] = count
@@ -106,9 +121,63 @@ def _doc_summary(doc, path: str, rows: list[dict[str, Any]], proba: np.ndarray) 
         out[f"{label}_max"] = round(float(proba[:, j].max()), 4) if n else 0.0
         hits = [i for i, s in enumerate(label_sets) if label in s]
         top = max(hits, key=lambda i: proba[i, j]) if hits else None
-        out[f"{label}_top_unit"] = rows[top]["text"] if top is not None else ""
+        out[f"{label}_top_unit"] = texts[top] if top is not None else ""
     out.update({f"meta_{k}" if k in out else k: v for k, v in doc.metadata.items()})
     return out
+
+
+class _PartWriter:
+    """Appends one file's unit rows and document rows to JSONL part files.
+
+    JSON lines keep whatever metadata keys each row has (tabular rows may
+    differ); the final tables take the union of the keys when assembled.
+    """
+
+    def __init__(self, sent_path: Path, doc_path: Path) -> None:
+        self.sent = open(sent_path, "w", encoding="utf-8")
+        self.docs = open(doc_path, "w", encoding="utf-8")
+
+    def write(self, sentence_rows: list[dict[str, Any]], doc_row: dict[str, Any]) -> None:
+        self.sent.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in sentence_rows)
+        self.docs.write(json.dumps(doc_row, ensure_ascii=False, default=str) + "\n")
+
+    def close(self) -> None:
+        for fh in (self.sent, self.docs):
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+
+
+def _flush(pending: list[tuple[Any, list[Any]]], path: Path, model: Any, writer: _PartWriter) -> int:
+    """Score the units of several documents in one model call and write their rows."""
+    texts = [u.text for _, units in pending for u in units]
+    lp, ap = model.predict_all_proba(texts) if texts else (np.zeros((0, len(LABELS))), np.zeros((0, len(SIGNS))))
+    labels = model._decide(lp, model.thresholds_, model.labels_)
+    asps = model._decide(ap, model.aspiration_thresholds_, model.aspiration_labels_)
+    k = 0
+    for doc, units in pending:
+        n = len(units)
+        rows = []
+        meta = {f"meta_{m}" if m in SENTENCE_COLUMNS else m: v for m, v in doc.metadata.items()}
+        for i, u in enumerate(units):
+            rows.append(
+                {
+                    "doc_id": doc.doc_id,
+                    "path": str(path),
+                    "page": u.page if u.page is not None else "",
+                    "unit_id": u.unit_id,
+                    "start": u.start,
+                    "end": u.end,
+                    "text": u.text,
+                    **{label: round(float(v), 5) for label, v in zip(model.labels_, lp[k + i])},
+                    "labels": ";".join(labels[k + i]),
+                    "aspirations": ";".join(asps[k + i]),
+                    **meta,
+                }
+            )
+        writer.write(rows, _doc_summary(doc, str(path), labels[k : k + n], asps[k : k + n], [u.text for u in units], lp[k : k + n]))
+        k += n
+    return len(texts)
 
 
 def _score_file(path: Path, parts_dir: Path, text_column: str | None, max_bytes: int, model: Any) -> FileResult:
@@ -125,79 +194,51 @@ def _score_file(path: Path, parts_dir: Path, text_column: str | None, max_bytes:
         content_hash = file_sha256(path) if path.is_file() else ""
     except OSError as exc:
         return FileResult(str(path), "error", f"cannot read file: {exc.strerror or exc}", result.bytes)
-    stem = _part_stem(path, content_hash)
+    stem = _part_stem(path, content_hash, _model_key(model, text_column))
     done = parts_dir / f"{stem}.json"
     if content_hash and done.is_file():
-        # Scored by an earlier run with identical content: reuse its part files.
+        # Scored by an earlier run with identical content and model: reuse its part files.
         return FileResult(**json.loads(done.read_text(encoding="utf-8")))
-    tmp_sent = parts_dir / f"{stem}.sentences.csv.tmp"
-    tmp_docs = parts_dir / f"{stem}.documents.csv.tmp"
-    sent_writer = doc_writer = None
-    sent_fh = doc_fh = None
+    tmp_sent = parts_dir / f"{stem}.sentences.jsonl.tmp"
+    tmp_docs = parts_dir / f"{stem}.documents.jsonl.tmp"
+    writer = _PartWriter(tmp_sent, tmp_docs)
+    pending: list[tuple[Any, list[Any]]] = []
+    pending_units = 0
     try:
+        # Documents are batched until _ROW_BATCH units: a survey export is one
+        # short document per row, and one model call per row would be slow.
         for doc in read_documents(path, text_column=text_column, max_bytes=max_bytes):
             result.pages = doc.pages
             units = segment(doc.text, doc.blocks)
-            rows, probas = [], []
-            for b in range(0, len(units), _ROW_BATCH):
-                batch = units[b : b + _ROW_BATCH]
-                lp, ap = model.predict_all_proba([u.text for u in batch])
-                labels = model._decide(lp, model.thresholds_, model.labels_)
-                asps = model._decide(ap, model.aspiration_thresholds_, model.aspiration_labels_)
-                for u, p, lab, asp in zip(batch, lp, labels, asps):
-                    row = {
-                        "doc_id": doc.doc_id,
-                        "path": str(path),
-                        "page": u.page if u.page is not None else "",
-                        "unit_id": u.unit_id,
-                        "start": u.start,
-                        "end": u.end,
-                        "text": u.text,
-                        **{label: round(float(v), 5) for label, v in zip(model.labels_, p)},
-                        "labels": ";".join(lab),
-                        "aspirations": ";".join(asp),
-                    }
-                    row.update({f"meta_{k}" if k in SENTENCE_COLUMNS else k: v for k, v in doc.metadata.items()})
-                    rows.append(row)
-                probas.append(lp)
-            if sent_writer is None:
-                sent_fh = open(tmp_sent, "w", newline="", encoding="utf-8")
-                doc_fh = open(tmp_docs, "w", newline="", encoding="utf-8")
-            if rows:
-                if sent_writer is None:
-                    sent_writer = csv.DictWriter(sent_fh, fieldnames=list(rows[0]))
-                    sent_writer.writeheader()
-                sent_writer.writerows(rows)
-            summary = _doc_summary(doc, str(path), rows, np.vstack(probas) if probas else np.zeros((0, len(LABELS))))
-            if doc_writer is None:
-                doc_writer = csv.DictWriter(doc_fh, fieldnames=list(summary))
-                doc_writer.writeheader()
-            doc_writer.writerow(summary)
-            result.units += len(rows)
+            pending.append((doc, units))
+            pending_units += len(units)
             result.documents += 1
+            if pending_units >= _ROW_BATCH:
+                result.units += _flush(pending, path, model, writer)
+                pending, pending_units = [], 0
+        if pending:
+            result.units += _flush(pending, path, model, writer)
     except ReadError as exc:
         result.status, result.reason = exc.status, exc.reason
     except Exception as exc:  # a reader bug must not stop the batch: report it per file
         logger.exception("unexpected failure on %s", path)
         result.status, result.reason = "error", f"unexpected {type(exc).__name__}: {exc}"
     finally:
-        for fh in (sent_fh, doc_fh):
-            if fh is not None:
-                fh.flush()
-                os.fsync(fh.fileno())
-                fh.close()
+        writer.close()
     if result.status == "ok" and result.units == 0:
         result.status = "empty"
         result.reason = result.reason or "no text units after segmentation"
     if result.status == "ok":
-        os.replace(tmp_sent, parts_dir / f"{stem}.sentences.csv")
-        os.replace(tmp_docs, parts_dir / f"{stem}.documents.csv")
+        os.replace(tmp_sent, parts_dir / f"{stem}.sentences.jsonl")
+        os.replace(tmp_docs, parts_dir / f"{stem}.documents.jsonl")
         result.part = stem
         # The marker is written last: its presence means the parts are complete.
         tmp = done.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(result)), encoding="utf-8")
         os.replace(tmp, done)
     else:
+        # Nothing of a failed file reaches the output, so its counts are zero.
+        result.units = result.documents = 0
         for tmp in (tmp_sent, tmp_docs):
             tmp.unlink(missing_ok=True)
     if result.status != "ok":
@@ -303,54 +344,63 @@ def _iter_ray_results(
         yield by_path[str(f)]
 
 
+def _iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
 def _union_header(paths: Iterable[Path], fixed: Sequence[str]) -> list[str]:
     cols = list(fixed)
     seen = set(cols)
     for p in paths:
-        with open(p, newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), [])
-        for c in header:
-            if c not in seen:
-                seen.add(c)
-                cols.append(c)
+        for row in _iter_jsonl(p):
+            for c in row:
+                if c not in seen:
+                    seen.add(c)
+                    cols.append(c)
     return cols
 
 
 def _assemble(parts: Sequence[Path], dest: Path, fixed: Sequence[str], fmt: str) -> None:
-    """Stream part CSVs into one table (CSV or Parquet) with the union of their columns."""
+    """Stream JSONL parts into one table (CSV or Parquet) with the union of their columns."""
     header = _union_header(parts, fixed)
     tmp = dest.with_name(dest.name + ".tmp")
     if fmt == "csv":
         with open(tmp, "w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore")
+            writer = csv.DictWriter(out, fieldnames=header)
             writer.writeheader()
             for p in parts:
-                with open(p, newline="", encoding="utf-8") as fh:
-                    writer.writerows(csv.DictReader(fh))
+                writer.writerows(_iter_jsonl(p))
     else:
         import pandas as pd
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        writer = None
         numeric = {"page", "unit_id", "start", "end", "units", *LABELS} | {c for c in header if c.endswith(("_count", "_rate", "_mean", "_max"))}
         schema = pa.schema([(c, pa.float64() if c in numeric else pa.string()) for c in header])
+        writer = pq.ParquetWriter(tmp, schema)
+
+        def write(rows: list[dict[str, Any]]) -> None:
+            chunk = pd.DataFrame.from_records(rows).reindex(columns=header)
+            for c in header:
+                if c in numeric:
+                    chunk[c] = pd.to_numeric(chunk[c], errors="coerce")
+                else:
+                    chunk[c] = chunk[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+
+        buf: list[dict[str, Any]] = []
         for p in parts:
-            for chunk in pd.read_csv(p, chunksize=20000, dtype=str, keep_default_na=False):
-                chunk = chunk.reindex(columns=header)
-                for c in header:
-                    if c in numeric:
-                        chunk[c] = pd.to_numeric(chunk[c], errors="coerce")
-                    else:
-                        chunk[c] = chunk[c].fillna("").astype(str)
-                table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(table)
-        if writer is None:
-            pq.write_table(pa.Table.from_pylist([], schema=schema), tmp)
-        else:
-            writer.close()
+            for row in _iter_jsonl(p):
+                buf.append(row)
+                if len(buf) >= 20000:
+                    write(buf)
+                    buf = []
+        if buf:
+            write(buf)
+        writer.close()
     os.replace(tmp, dest)
 
 
@@ -419,6 +469,11 @@ def score_folder(
     if on_files is not None:
         on_files(len(files))
     results: list[FileResult] = []
+    if tuple(scorer.labels_) != LABELS:
+        raise ValueError(
+            f"score_folder writes the lo_signals label columns; this model's labels are {list(scorer.labels_)}. "
+            "Use model.predict_proba() directly for a model with its own label set."
+        )
     if engine == "ray":
         stream = _iter_ray_results(files, parts_dir, model if model is not None else scorer.path_, text_column, max_bytes, workers, address)
     else:
@@ -429,8 +484,8 @@ def score_folder(
         if progress is not None:
             progress(res)
     ok = [r for r in results if r.status == "ok" and r.part]
-    sent_parts = [parts_dir / f"{r.part}.sentences.csv" for r in ok]
-    doc_parts = [parts_dir / f"{r.part}.documents.csv" for r in ok]
+    sent_parts = [parts_dir / f"{r.part}.sentences.jsonl" for r in ok]
+    doc_parts = [parts_dir / f"{r.part}.documents.jsonl" for r in ok]
     sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
     _assemble(sent_parts, out / sent_name, SENTENCE_COLUMNS, fmt)
     _assemble(doc_parts, out / "documents.csv", ("doc_id", "path", "units", "format", "encoding"), "csv")

@@ -79,3 +79,13 @@ def test_unavailable_device_and_precision_are_clear_errors(tiny_bert, tiny_path,
             finetune(tiny_path, tiny_path, tmp_path / "x", FinetuneConfig(base=str(tiny_bert), device="cuda"))
     with pytest.raises(ValueError, match="fp16"):
         finetune(tiny_path, tiny_path, tmp_path / "y", FinetuneConfig(base=str(tiny_bert), device="cpu", precision="fp16"))
+
+
+def test_csv_with_joined_label_cells_and_empty_cells(tmp_path):
+    p = tmp_path / "c.csv"
+    pd.DataFrame({"text": ["a", "b", "c"], "labels": ["open_dialogue;blame_defensiveness", None, "open_dialogue"],
+                  "aspirations": [None, "open_dialogue", None]}).to_csv(p, index=False)
+    data, labels, asps = read_labelled(p)
+    assert labels == LABELS and asps == SIGNS
+    assert data.y[:, 2].tolist() == [1, 0, 1] and data.y[:, 4].tolist() == [1, 0, 0]
+    assert data.a[:, 2].tolist() == [0, 1, 0]

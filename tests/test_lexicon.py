@@ -103,3 +103,9 @@ def test_custom_lexicon_file(tmp_path):
     model = LexiconScorer(lexicon_path=str(path)).fit(["a"])
     assert model.predict(["we met at the zebra crossing"]) == [["open_dialogue"]]
     assert model.predict(["people speak up here"]) == [[]]
+
+
+def test_fit_accepts_lists_of_label_ids(tiny_rows):
+    texts = [r["text"] for r in tiny_rows]
+    model = LexiconScorer().fit(texts, [r["labels"] for r in tiny_rows], aspirations=[r["aspirations"] for r in tiny_rows])
+    assert model.thresholds_.shape == (5,)

@@ -78,3 +78,14 @@ def test_tune_thresholds_maximises_f1():
     p = np.array([[0.9], [0.7], [0.6], [0.1]])
     t = tune_thresholds(y, p)
     assert 0.6 < t[0] <= 0.7
+
+
+def test_refit_replaces_the_weights_used_for_prediction(tiny_rows):
+    texts = [r["text"] for r in tiny_rows]
+    y = [r["labels"] for r in tiny_rows]
+    model = LinearScorer(features="tfidf", cv=2, C=4.0).fit(texts, y)
+    before = model.predict_proba(texts)
+    model.set_params(C=0.01).fit(texts, y)
+    fresh = LinearScorer(features="tfidf", cv=2, C=0.01).fit(texts, y).predict_proba(texts)
+    np.testing.assert_allclose(model.predict_proba(texts), fresh, atol=1e-6)
+    assert np.abs(before - fresh).max() > 0.05

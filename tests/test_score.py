@@ -179,3 +179,41 @@ def test_documents_record_format_and_detected_encoding(run):
     assert by_name["cp1252.txt"] == ("txt", "cp1252")
     assert by_name["good.txt"] == ("txt", "utf-8")
     assert by_name["board.pdf"][0] == "pdf"
+
+
+def test_rescoring_with_another_model_does_not_reuse_old_rows(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("\n\n".join(GOOD))
+    out = tmp_path / "out"
+    score_folder([src], out, "default")
+    first = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    score_folder([src], out, "lexicon")
+    second = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    assert not first["open_dialogue"].equals(second["open_dialogue"])
+    direct = lo_signals.load("lexicon").predict_proba(list(second["text"]))
+    assert second["open_dialogue"].round(4).tolist() == [round(float(x), 4) for x in direct[:, 2]]
+
+
+def test_rows_with_different_metadata_keys(tmp_path):
+    import json
+
+    src = tmp_path / "src"
+    src.mkdir()
+    rows = [{"comment": GOOD[0], "team": "a"}, {"comment": GOOD[3], "team": "b", "year": 2025, "tags": "x"}]
+    (src / "c.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    out = tmp_path / "out"
+    record = score_folder([src], out, text_column="comment")
+    assert record["counts"]["files_ok"] == 1
+    sent = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    assert {"team", "year", "tags"} <= set(sent.columns)
+    assert list(sent["team"]) == ["a", "b"] and list(sent["year"].astype(str)) == ["", "2025"]
+
+
+def test_models_with_their_own_label_set_are_refused(tmp_path):
+    from lo_signals.scorers.lexicon import LexiconScorer
+
+    model = LexiconScorer().fit(["x"])
+    model.labels_ = ("teaching", "blame")
+    with pytest.raises(ValueError, match="own label set"):
+        score_folder([tmp_path], tmp_path / "o", model)

@@ -378,8 +378,8 @@ class LexiconScorer(BaseScorer):
 
         Args:
             X: Unit texts.
-            y: ``(n, 5)`` gold labels, optional.
-            aspirations: ``(n, 4)`` gold aspirations, optional.
+            y: ``(n, 5)`` gold labels (0/1 matrix or lists of ids), optional.
+            aspirations: ``(n, 4)`` gold aspirations (matrix or lists of ids), optional.
 
         Returns:
             self
@@ -393,11 +393,13 @@ class LexiconScorer(BaseScorer):
         self.thresholds_ = np.full(len(LABELS), 0.5)
         self.aspiration_thresholds_ = np.full(len(SIGNS), 0.5)
         if y is not None or aspirations is not None:
+            from .linear import _as_matrix
+
             lp, ap = self._scores(texts)
             if y is not None:
-                self.thresholds_ = tune_thresholds(np.asarray(y), lp)
+                self.thresholds_ = tune_thresholds(_as_matrix(y, LABELS), lp)
             if aspirations is not None:
-                self.aspiration_thresholds_ = tune_thresholds(np.asarray(aspirations), ap)
+                self.aspiration_thresholds_ = tune_thresholds(_as_matrix(aspirations, SIGNS), ap)
         return self
 
     def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -213,6 +213,7 @@ class LinearScorer(BaseScorer):
             raise ValueError(f"{len(texts)} texts but {len(Y)} label rows")
         self.labels_ = LABELS
         self.aspiration_labels_ = SIGNS
+        self._stack_cache = None  # weights stacked for prediction belong to the previous fit
         Xm = self._transform(texts, fit=True)
         self.label_heads_ = self._fit_heads(Xm, Y)
         self.aspiration_heads_ = self._fit_heads(Xm, A) if A is not None else []
@@ -264,7 +265,7 @@ class LinearScorer(BaseScorer):
         # predict_proba call per head; built on first use, never saved.
         cache = getattr(self, "_stack_cache", None)
         heads = list(self.label_heads_) + list(self.aspiration_heads_)
-        if cache is None or cache[0] != len(heads):
+        if cache is None:
             W = np.column_stack([h.coef_.ravel() for h in heads]).astype(np.float32)
             b = np.array([h.intercept_[0] for h in heads], dtype=np.float64)
             cache = (len(heads), W, b)

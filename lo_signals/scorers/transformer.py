@@ -255,6 +255,9 @@ def load_transformer_dir(path: str | Path, meta: dict[str, Any], **options: Any)
     missing, unexpected = network.load_state_dict(state, strict=not meta.get("partial"))
     if unexpected:
         raise ValueError(f"{path}/model.safetensors has unexpected tensors: {unexpected[:5]}")
+    # A partial file leaves the base's layers alone, but its output layer must be there.
+    if any(k.startswith("classifier.") for k in missing):
+        raise ValueError(f"{path}/model.safetensors lacks the output layer (classifier.*)")
     opts = {"max_length": meta.get("max_length", 128), **options}
     scorer = TransformerScorer(**opts)
     return scorer._attach(
@@ -269,8 +272,8 @@ def _load_encoder(path: Path, meta: dict[str, Any]):
     if meta.get("partial"):
         packaged = base.get("sha256") == MINILM_SHA256
         # packaged_minilm_path() has verified the packaged weights already.
-        base_dir = packaged_minilm_path() if packaged else Path(base.get("path") or "")
-        if not base_dir.is_dir():
+        base_dir = packaged_minilm_path() if packaged else Path(base["path"]) if base.get("path") else None
+        if base_dir is None or not base_dir.is_dir():
             raise FileNotFoundError(f"{path} needs its base encoder {base.get('name')!r}, which is not installed")
         if not packaged and base.get("sha256") and file_sha256(base_dir / "model.safetensors") != base["sha256"]:
             raise ValueError(f"base encoder at {base_dir} does not match the checksum recorded in {path}/meta.json")
