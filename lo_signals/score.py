@@ -52,6 +52,8 @@ class FileResult:
     units: int = 0
     documents: int = 0
     part: str | None = None  # part-file stem holding its rows, when status is ok
+    sentence_columns: list[str] | None = None  # keys of its unit rows, in first-seen order
+    document_columns: list[str] | None = None
 
 
 # -- model handling in this process and in workers ---------------------------
@@ -136,8 +138,15 @@ class _PartWriter:
     def __init__(self, sent_path: Path, doc_path: Path) -> None:
         self.sent = open(sent_path, "w", encoding="utf-8")
         self.docs = open(doc_path, "w", encoding="utf-8")
+        # Keys seen so far (dicts keep insertion order): the tables' columns,
+        # known without re-reading the parts.
+        self.sent_cols: dict[str, None] = {}
+        self.doc_cols: dict[str, None] = {}
 
     def write(self, sentence_rows: list[dict[str, Any]], doc_row: dict[str, Any]) -> None:
+        for r in sentence_rows:
+            self.sent_cols.update(dict.fromkeys(r))
+        self.doc_cols.update(dict.fromkeys(doc_row))
         self.sent.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in sentence_rows)
         self.docs.write(json.dumps(doc_row, ensure_ascii=False, default=str) + "\n")
 
@@ -232,6 +241,8 @@ def _score_file(path: Path, parts_dir: Path, text_column: str | None, max_bytes:
         os.replace(tmp_sent, parts_dir / f"{stem}.sentences.jsonl")
         os.replace(tmp_docs, parts_dir / f"{stem}.documents.jsonl")
         result.part = stem
+        result.sentence_columns = list(writer.sent_cols)
+        result.document_columns = list(writer.doc_cols)
         # The marker is written last: its presence means the parts are complete.
         tmp = done.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(result)), encoding="utf-8")
@@ -351,21 +362,16 @@ def _iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def _union_header(paths: Iterable[Path], fixed: Sequence[str]) -> list[str]:
-    cols = list(fixed)
-    seen = set(cols)
-    for p in paths:
-        for row in _iter_jsonl(p):
-            for c in row:
-                if c not in seen:
-                    seen.add(c)
-                    cols.append(c)
-    return cols
+def _union(fixed: Sequence[str], column_lists: Iterable[Sequence[str] | None]) -> list[str]:
+    cols: dict[str, None] = dict.fromkeys(fixed)
+    for columns in column_lists:
+        cols.update(dict.fromkeys(columns or ()))
+    return list(cols)
 
 
-def _assemble(parts: Sequence[Path], dest: Path, fixed: Sequence[str], fmt: str) -> None:
-    """Stream JSONL parts into one table (CSV or Parquet) with the union of their columns."""
-    header = _union_header(parts, fixed)
+def _assemble(parts: Sequence[Path], dest: Path, header: Sequence[str], fmt: str) -> None:
+    """Stream JSONL parts into one table (CSV or Parquet) with the given columns."""
+    header = list(header)
     tmp = dest.with_name(dest.name + ".tmp")
     if fmt == "csv":
         with open(tmp, "w", newline="", encoding="utf-8") as out:
@@ -487,8 +493,8 @@ def score_folder(
     sent_parts = [parts_dir / f"{r.part}.sentences.jsonl" for r in ok]
     doc_parts = [parts_dir / f"{r.part}.documents.jsonl" for r in ok]
     sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
-    _assemble(sent_parts, out / sent_name, SENTENCE_COLUMNS, fmt)
-    _assemble(doc_parts, out / "documents.csv", ("doc_id", "path", "units", "format", "encoding"), "csv")
+    _assemble(sent_parts, out / sent_name, _union(SENTENCE_COLUMNS, (r.sentence_columns for r in ok)), fmt)
+    _assemble(doc_parts, out / "documents.csv", _union(("doc_id", "path", "units", "format", "encoding"), (r.document_columns for r in ok)), "csv")
     with open(out / "files.csv.tmp", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(FILE_COLUMNS), extrasaction="ignore")
         writer.writeheader()
