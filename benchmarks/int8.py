@@ -38,9 +38,7 @@ def main() -> None:
         t0 = time.perf_counter()
         model.predict_all_proba(bench)
         speed = len(bench) / (time.perf_counter() - t0)
-        lp, ap = model.predict_all_proba(texts)
-        labels = model._decide(lp, model.thresholds_, model.labels_)
-        asps = model._decide(ap, model.aspiration_thresholds_, model.aspiration_labels_)
+        lp, _, labels, asps = model.predict_all(texts)
         m = evaluate_predictions([r["labels"] for r in rows], labels, lp, gold_aspirations=[r["aspirations"] for r in rows],
                                  pred_aspirations=asps, n_boot=200)
         preds[precision] = (lp >= model.thresholds_, labels)

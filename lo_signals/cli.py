@@ -90,9 +90,7 @@ def predict(
         scorer = load(model)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
-    proba, asp = scorer.predict_all_proba(texts)
-    labels = scorer._decide(proba, scorer.thresholds_, scorer.labels_)
-    asps = scorer._decide(asp, scorer.aspiration_thresholds_, scorer.aspiration_labels_)
+    proba, _, labels, asps = scorer.predict_all(texts)
     for t, p, lab, a in zip(texts, proba, labels, asps):
         row = {"text": t, "labels": lab, "aspirations": a, "proba": {k: round(float(v), 4) for k, v in zip(scorer.labels_, p)}}
         typer.echo(json.dumps(row))

@@ -229,9 +229,7 @@ def evaluate(
     for given in model_list:
         model = load(given) if isinstance(given, (str, Path)) or given is None else given
         name = _model_name(model, given)
-        label_p, asp_p = model.predict_all_proba(texts)
-        pred = model._decide(label_p, model.thresholds_, model.labels_)
-        pred_asp = model._decide(asp_p, model.aspiration_thresholds_, model.aspiration_labels_)
+        label_p, _, pred, pred_asp = model.predict_all(texts)
         metrics = evaluate_predictions(
             gold,
             pred,

@@ -124,9 +124,7 @@ def score_texts(texts: Sequence[str], model: Any = None) -> ScoredTexts:
 
     texts = check_texts(texts)
     scorer = _resolve_model(model)
-    lp, ap = scorer.predict_all_proba(texts)
-    labels = scorer._decide(lp, scorer.thresholds_, scorer.labels_)
-    asps = scorer._decide(ap, scorer.aspiration_thresholds_, scorer.aspiration_labels_)
+    lp, _, labels, asps = scorer.predict_all(texts)
     return ScoredTexts(texts, lp, labels, asps, scorer.labels_)
 
 
@@ -154,10 +152,10 @@ def score_frame(df, text_col: str = "text", model: Any = None, batch_size: int =
     out = df.copy()
     probas, labels, asps = [], [], []
     for i in range(0, len(texts), batch_size):
-        lp, ap = scorer.predict_all_proba(texts[i : i + batch_size])
+        lp, _, batch_labels, batch_asps = scorer.predict_all(texts[i : i + batch_size])
         probas.append(lp)
-        labels += scorer._decide(lp, scorer.thresholds_, scorer.labels_)
-        asps += scorer._decide(ap, scorer.aspiration_thresholds_, scorer.aspiration_labels_)
+        labels += batch_labels
+        asps += batch_asps
     proba = np.vstack(probas) if probas else np.zeros((0, len(scorer.labels_)))
     for j, label in enumerate(scorer.labels_):
         out[label] = proba[:, j]

@@ -160,9 +160,7 @@ class _PartWriter:
 def _flush(pending: list[tuple[Any, list[Any]]], path: Path, model: Any, writer: _PartWriter) -> int:
     """Score the units of several documents in one model call and write their rows."""
     texts = [u.text for _, units in pending for u in units]
-    lp, ap = model.predict_all_proba(texts) if texts else (np.zeros((0, len(LABELS))), np.zeros((0, len(SIGNS))))
-    labels = model._decide(lp, model.thresholds_, model.labels_)
-    asps = model._decide(ap, model.aspiration_thresholds_, model.aspiration_labels_)
+    lp, _, labels, asps = model.predict_all(texts)
     k = 0
     for doc, units in pending:
         n = len(units)

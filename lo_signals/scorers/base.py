@@ -33,6 +33,8 @@ class Scorer(Protocol):
 
     def predict_aspirations_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]: ...
+
     def predict(self, texts: Sequence[str]) -> list[list[str]]: ...
 
     def predict_aspirations(self, texts: Sequence[str]) -> list[list[str]]: ...
@@ -132,6 +134,20 @@ class BaseScorer:
             label_p[keep] = lp
             asp_p[keep] = ap
         return label_p, asp_p
+
+    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]:
+        """Probabilities and decisions for both fields in one pass.
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            ``(labels_proba, aspirations_proba, labels, aspirations)``.
+        """
+        label_p, asp_p = self.predict_all_proba(texts)
+        labels = self._decide(label_p, self.thresholds_, self.labels_)
+        asps = self._decide(asp_p, self.aspiration_thresholds_, self.aspiration_labels_)
+        return label_p, asp_p, labels, asps
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each evidence label.
