@@ -96,7 +96,7 @@ def main() -> None:
     default = lo_signals.load()
     record("lo_signals default", default.predict)
     try:
-        import torch  # noqa: F401
+        import torch
         from transformers import AutoModel, AutoTokenizer
 
         from lo_signals.scorers.transformer import packaged_minilm_path
@@ -106,8 +106,6 @@ def main() -> None:
         enc = AutoModel.from_pretrained(base, use_safetensors=True).eval()
 
         def embed(ts, bs=64):
-            import torch
-
             order = np.argsort([len(t) for t in ts])
             out = np.zeros((len(ts), enc.config.hidden_size), dtype=np.float32)
             with torch.inference_mode():

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._hashing import file_sha256
-from .labels import LABELS, SIGNS, to_multi_hot
+from .labels import LABELS, to_multi_hot
 
 __all__ = [
     "SPLITS",
@@ -133,7 +133,3 @@ def agreement(pass_a: Sequence[Sequence[str]], pass_b: Sequence[Sequence[str]], 
         }
     return out
 
-
-def aspiration_agreement(pass_a: Sequence[Sequence[str]], pass_b: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
-    """:func:`agreement` over the aspiration field (the four signs)."""
-    return agreement(pass_a, pass_b, SIGNS)

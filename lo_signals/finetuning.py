@@ -10,7 +10,6 @@ directory that :func:`lo_signals.load` serves. Needs the ``[transformers]`` extr
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
@@ -192,12 +191,6 @@ def _length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random
     return batches
 
 
-def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
-    tp = (y & p).sum(0)
-    denom = y.sum(0) + p.sum(0)
-    return float(np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)))
-
-
 def finetune(
     train: str | Path,
     dev: str | Path,
@@ -235,7 +228,7 @@ def finetune(
     torch = require_torch()
     from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
-    from .evaluation import evaluate_predictions
+    from .evaluation import _macro_micro, evaluate_predictions
     from .models import make_meta, write_meta
     from .scorers.base import tune_thresholds
 
@@ -345,7 +338,7 @@ def finetune(
                     break
         p = dev_proba()
         thr = tune_thresholds(y_dev, p[:, :n_lab])
-        f1 = _macro_f1(y_dev, p[:, :n_lab] >= thr)
+        f1 = _macro_micro(y_dev, p[:, :n_lab] >= thr)[0]
         seconds = time.perf_counter() - t0
         history.append({"epoch": epoch, "train_loss": running / max(len(batches), 1), "dev_macro_f1": f1, "seconds": round(seconds, 1), "steps": step})
         say(f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, dev macro-F1 {f1:.3f}, {seconds:.0f}s")

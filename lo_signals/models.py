@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from .labels import LABELS, SIGNS
 
 __all__ = ["load", "save", "bundled_models_dir", "read_meta", "BUNDLED", "library_versions"]
 
@@ -204,9 +203,10 @@ def make_meta(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``meta.json`` record for a model."""
-    from .scorers.lexicon import Lexicon
+    from .scorers.lexicon import load_lexicon
 
-    lex = Lexicon.default()
+    # The data file's version and hash; compiling the patterns is not needed here.
+    lex = load_lexicon()
     meta = {
         "name": name,
         "backend": scorer.backend,
@@ -216,7 +216,7 @@ def make_meta(
         "aspiration_thresholds": [round(float(t), 4) for t in scorer.aspiration_thresholds_],
         "params": _jsonable(params),
         "versions": library_versions(),
-        "lexicon": {"version": lex.version, "sha256": lex.data["sha256"]},
+        "lexicon": {"version": lex.get("version"), "sha256": lex["sha256"]},
         "training_data": training_data or {},
         "metrics": metrics or {},
         "description": description,

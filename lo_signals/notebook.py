@@ -179,10 +179,7 @@ def plot_profile(scored, by: str | None = None, ax: Any = None, n_boot: int = 10
         The matplotlib Axes.
     """
     try:
-        import matplotlib
-
-        if ax is None:
-            import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
         raise ImportError("plot_profile needs matplotlib: pip install matplotlib") from exc
     from .aggregate import aggregate
@@ -190,6 +187,16 @@ def plot_profile(scored, by: str | None = None, ax: Any = None, n_boot: int = 10
     agg = aggregate(scored, by=by, n_boot=n_boot)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.9 + 0.55 * len(LABELS) * max(1, len(agg) if by else 1) ** 0.5))
+    return draw_profile(agg, by=by, ax=ax, title=title)
+
+
+def draw_profile(agg, by: str | None, ax: Any, title: str | None = None):
+    """Draw an :func:`~lo_signals.aggregate.aggregate` result on ``ax`` (what :func:`plot_profile` shows).
+
+    Intervals are drawn when the frame has ``*_rate_lo``/``*_rate_hi`` columns.
+    """
+    import matplotlib
+
     groups = list(agg[by]) if by else ["all units"]
     height = 0.8 / len(groups)
     y = np.arange(len(LABELS))
@@ -200,8 +207,9 @@ def plot_profile(scored, by: str | None = None, ax: Any = None, n_boot: int = 10
         hi = np.array([row.get(f"{l}_rate_hi", np.nan) for l in LABELS])
         offset = (g - (len(groups) - 1) / 2) * height
         colours = [LABEL_COLOURS[l] for l in LABELS] if not by else [cmap(g % 10)] * len(LABELS)
+        has_ci = not np.isnan(lo).all()
         ax.barh(y + offset, rates, height=height * 0.9, color=colours, label=str(groups[g]) if by else "evidence",
-                xerr=np.vstack([rates - lo, hi - rates]) if n_boot else None, capsize=2)
+                xerr=np.vstack([rates - lo, hi - rates]) if has_ci else None, capsize=2)
         rhet = [row.get(f"{l}_rhetoric_rate", np.nan) if l in SIGNS else np.nan for l in LABELS]
         ax.scatter(rhet, y + offset, marker="|", s=200, color="black", zorder=3, label="rhetoric (aims)" if g == 0 else None)
     ax.set_yticks(y, [_NAMES[l] for l in LABELS])

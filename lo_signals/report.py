@@ -7,7 +7,6 @@ import io
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -46,10 +45,11 @@ def _profile_chart(agg, by: str | None) -> str:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .notebook import plot_profile
+    from .notebook import draw_profile
 
     fig, ax = plt.subplots(figsize=(8, 3.2 if not by else 2.5 + 0.5 * len(agg)))
-    plot_profile(agg.attrs["units"], by=by, ax=ax, n_boot=agg.attrs["n_boot"], title="Evidence per 100 units, with 95% intervals")
+    # Draws the frame already aggregated for the tables: no second bootstrap.
+    draw_profile(agg, by=by, ax=ax, title="Evidence per 100 units, with 95% intervals")
     return _svg(fig)
 
 
@@ -99,7 +99,6 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
     files = pd.read_csv(out / "files.csv", keep_default_na=False) if (out / "files.csv").is_file() else pd.DataFrame()
     run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").is_file() else {}
     pooled = aggregate(units, by=None, n_boot=n_boot)
-    pooled.attrs.update(units=units, n_boot=n_boot)
     row = pooled.iloc[0]
     profile = [
         {
@@ -119,7 +118,6 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
     group_chart = None
     if by:
         g = aggregate(units, by=by, n_boot=n_boot)
-        g.attrs.update(units=units, n_boot=n_boot)
         groups = [
             {"name": str(r[by]), "units": int(r["units"]), "rates": [(r[f"{l}_rate"], r.get(f"{l}_rate_lo"), r.get(f"{l}_rate_hi")) for l in LABELS]}
             for _, r in g.iterrows()

@@ -49,7 +49,7 @@ def test_own_label_set_from_csv_columns(tiny_bert, tmp_path):
                        "teaching": [1, 0, 1, 0] * 3, "blame": [0, 1, 0, 0] * 3})
     df.to_csv(tmp_path / "train.csv", index=False)
     out = tmp_path / "own"
-    model = finetune(tmp_path / "train.csv", tmp_path / "train.csv", out,
+    finetune(tmp_path / "train.csv", tmp_path / "train.csv", out,
                      FinetuneConfig(base=str(tiny_bert), epochs=1, max_steps=2, batch_size=4, device="cpu"),
                      labels=["teaching", "blame"], text_column="comment")
     assert json.loads((out / "meta.json").read_text())["labels"] == ["teaching", "blame"]

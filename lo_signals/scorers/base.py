@@ -13,7 +13,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..labels import LABELS, SIGNS
 
 __all__ = ["Scorer", "BaseScorer", "check_texts", "tune_thresholds", "NotFittedError"]
 
@@ -198,7 +197,3 @@ class BaseScorer:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
-
-def default_label_sets() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The contract's label ids and aspiration ids."""
-    return LABELS, SIGNS

@@ -12,7 +12,6 @@ Weights are only ever read from ``safetensors`` files. Needs the
 from __future__ import annotations
 
 import importlib.util
-import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -285,6 +284,3 @@ def _load_encoder(path: Path, meta: dict[str, Any]):
         tokenizer = AutoTokenizer.from_pretrained(str(path))
     return encoder, tokenizer
 
-
-def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
