@@ -24,6 +24,8 @@ __all__ = [
     "TAXONOMY",
     "__version__",
     "load",
+    "resolve",
+    "register",
     "evaluate",
     "load_corpus",
     "train_models",
@@ -41,6 +43,8 @@ __all__ = [
 # Public name -> module that defines it; resolved on first access (PEP 562).
 _LAZY = {
     "load": "models",
+    "resolve": "models",
+    "register": "models",
     "evaluate": "evaluation",
     "load_corpus": "corpus",
     "train_models": "train",

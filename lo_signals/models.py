@@ -1,10 +1,17 @@
-"""Model directories: save, load, ``meta.json`` and model cards.
+"""Model directories and the backend registry: resolve, load, save, ``meta.json`` and model cards.
 
 Every saved model is a directory holding its weights (``model.skops`` for
-scikit-learn models, ``model.safetensors`` for transformers), ``meta.json``
-(backend, labels, versions, training-data hash, thresholds, metrics) and a
-``README.md`` model card. Nothing is ever unpickled: scikit-learn objects load
-through ``skops.io`` with an explicit allow-list of types.
+scikit-learn models, ``model.safetensors`` for transformers), any data file it
+was fitted with (``lexicon.json``, checked against its recorded sha256),
+``meta.json`` (backend, labels, versions, training-data hash, thresholds,
+metrics) and a ``README.md`` model card. Nothing is ever unpickled: arrays load
+through ``skops.io`` with an exact allow-list of type names, tensors through
+``safetensors``.
+
+Which class reads a directory is decided only by the registry below
+(``{backend name: scorer class}``): ``meta.json`` names a backend, never a
+module, so a model directory cannot make lo_signals import anything.
+Adding a backend is one module plus one :func:`register` call.
 """
 
 from __future__ import annotations
@@ -12,22 +19,90 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Sequence
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 
-__all__ = ["load", "save", "bundled_models_dir", "read_meta", "BUNDLED", "library_versions"]
+__all__ = [
+    "BUNDLED",
+    "register",
+    "backends",
+    "backend_class",
+    "resolve",
+    "load",
+    "save",
+    "model_dir",
+    "bundled_models_dir",
+    "read_meta",
+    "make_meta",
+    "write_meta",
+    "model_card",
+    "library_versions",
+]
 
-#: Names that ``load`` resolves to models shipped with the package.
+#: Names that :func:`resolve` maps to models shipped with the package.
 BUNDLED = ("default", "linear", "lexicon", "transformer")
 
-# skops refuses to build any type not listed here. Saved linear models hold
-# only numpy arrays (see LinearScorer.state), so numpy and builtins suffice.
-_TRUSTED_PREFIXES = ("numpy.", "builtins.")
-_FORBIDDEN = ("builtins.eval", "builtins.exec", "builtins.open", "builtins.getattr", "builtins.__import__", "builtins.compile")
+# The built-in backends, imported on first use so that importing lo_signals
+# stays light (spaCy, scikit-learn and torch load only when a model does).
+# "encoder_head" is the name early transformer directories were saved under.
+_BUILTIN: dict[str, tuple[str, str]] = {
+    "linear": ("lo_signals.scorers.linear", "LinearScorer"),
+    "lexicon": ("lo_signals.scorers.lexicon", "LexiconScorer"),
+    "transformer": ("lo_signals.scorers.transformer", "TransformerScorer"),
+    "encoder_head": ("lo_signals.scorers.transformer", "TransformerScorer"),
+}
+_REGISTRY: dict[str, type] = {}
+
+#: The inference options :func:`resolve` passes on to a backend's ``load``.
+INFERENCE_OPTIONS = ("device", "precision", "batch_size")
+
+
+def register(name: str, cls: type) -> type:
+    """Register a scorer class as the backend ``name``.
+
+    The class must provide a classmethod ``load(path, **options)`` that reads a
+    directory whose ``meta.json`` says ``"backend": name``; subclasses of
+    :class:`~lo_signals.scorers.base.BaseScorer` inherit one, and their ``save``
+    writes that ``meta.json``.
+
+    Args:
+        name: The backend name recorded in ``meta.json``.
+        cls: The scorer class.
+
+    Returns:
+        ``cls``, so ``register`` can be used as a decorator helper.
+
+    Raises:
+        TypeError: If ``cls`` has no ``load`` classmethod.
+    """
+    if not callable(getattr(cls, "load", None)):
+        raise TypeError(f"{cls!r} cannot be a backend: it has no classmethod load(path, **options)")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def backends() -> list[str]:
+    """Names of every backend that :func:`resolve` can load."""
+    return sorted(set(_BUILTIN) | set(_REGISTRY))
+
+
+def backend_class(name: str) -> type:
+    """The scorer class registered for a backend name.
+
+    Raises:
+        ValueError: If no class is registered for ``name``.
+    """
+    if name not in _REGISTRY and name in _BUILTIN:
+        module, attr = _BUILTIN[name]
+        _REGISTRY[name] = getattr(import_module(module), attr)
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown backend {name!r} in meta.json; known backends: {', '.join(backends())}") from None
 
 
 def library_versions() -> dict[str, str]:
@@ -64,7 +139,12 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     return json.loads(meta_file.read_text(encoding="utf-8"))
 
 
-def _resolve(model: str | Path | None) -> Path:
+def model_dir(model: str | Path | None) -> Path:
+    """The directory a model name or path refers to (``None`` is the bundled default).
+
+    Raises:
+        FileNotFoundError: If there is no such bundled model or directory.
+    """
     if model is None:
         model = "default"
     if isinstance(model, str) and model in BUNDLED and not Path(model).is_dir():
@@ -72,8 +152,9 @@ def _resolve(model: str | Path | None) -> Path:
         if not path.is_dir():
             if model == "transformer":
                 raise FileNotFoundError(
-                    "the bundled transformer model is not in this installation; "
-                    "build it with: lo-signals train --backend transformer"
+                    "the bundled transformer model is not in this installation; build it with: "
+                    "lo-signals finetune --train corpora/train.jsonl --dev corpora/dev.jsonl --out models/transformer "
+                    "--train-layers 2 --save-partial (needs the [transformers] extra), then load it by that directory"
                 )
             raise FileNotFoundError(f"bundled model {model!r} is missing from {path.parent}")
         return path
@@ -83,49 +164,88 @@ def _resolve(model: str | Path | None) -> Path:
     return path
 
 
-def load(model: str | Path | None = None):
-    """Load a model: the bundled default, a bundled name, or any saved model directory.
+# Kept for callers written before model_dir() was public.
+_resolve = model_dir
+
+
+def _is_scorer(obj: Any) -> bool:
+    return callable(getattr(obj, "predict_all", None)) and hasattr(obj, "labels_")
+
+
+def resolve(
+    model: Any = None,
+    *,
+    device: str | None = None,
+    precision: str | None = None,
+    batch_size: int | None = None,
+):
+    """Turn whatever names a model into a ready scorer: the one resolver of the library.
 
     Never touches the network and never unpickles.
 
     Args:
         model: ``None`` or ``"default"`` for the bundled default; ``"linear"``,
-            ``"lexicon"`` or ``"transformer"`` for the other bundled models; or a
-            path to a model directory written by :func:`save` or ``lo-signals
-            finetune``.
+            ``"lexicon"`` or ``"transformer"`` for the other bundled models; a
+            path (``str`` or ``Path``) to a saved model directory; or an
+            already-fitted scorer, which is returned as is (with the inference
+            options applied when it supports them).
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps`` (transformer backend;
+            CPU-only backends ignore it).
+        precision: ``fp32``, ``bf16``, ``fp16`` or ``int8`` (transformer backend).
+        batch_size: Texts per forward pass (transformer backend); chosen for
+            the device when ``None``.
+
+    Returns:
+        A fitted scorer with ``predict``, ``predict_proba``, ``predict_all`` and
+        ``predict_aspirations``.
+
+    Raises:
+        FileNotFoundError: If the name or directory does not exist.
+        ValueError: If ``meta.json`` names an unknown backend or does not match the weights.
+        TypeError: If ``model`` is neither a name, a path nor a fitted scorer.
+    """
+    options = {k: v for k, v in (("device", device), ("precision", precision), ("batch_size", batch_size)) if v is not None}
+    if model is not None and not isinstance(model, (str, Path)) and not hasattr(model, "__fspath__"):
+        if not _is_scorer(model):
+            raise TypeError(f"model must be a name, a model directory or a fitted scorer, got {type(model).__name__}")
+        configure = getattr(model, "configure_inference", None)
+        if options and callable(configure):
+            configure(**options)
+        return model
+    path = model_dir(model if model is None or isinstance(model, (str, Path)) else Path(model))
+    meta = read_meta(path)
+    cls = backend_class(meta.get("backend"))
+    return cls.load(path, **options)
+
+
+def load(
+    model: str | Path | None = None,
+    *,
+    device: str | None = None,
+    precision: str | None = None,
+    batch_size: int | None = None,
+):
+    """Load a model: the bundled default, a bundled name, or any saved model directory.
+
+    Same as :func:`resolve` (which also accepts a fitted scorer).
+
+    Args:
+        model: ``None``/``"default"``, ``"linear"``, ``"lexicon"``,
+            ``"transformer"``, or a model directory written by a scorer's
+            ``save``, :func:`save`, ``lo-signals train`` or ``lo-signals finetune``.
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps`` (transformer backend).
+        precision: ``fp32``, ``bf16``, ``fp16`` or ``int8`` (transformer backend).
+        batch_size: Texts per forward pass (transformer backend).
 
     Returns:
         A fitted scorer with ``predict``, ``predict_proba`` and ``predict_aspirations``.
     """
-    path = _resolve(model)
-    meta = read_meta(path)
-    backend = meta.get("backend")
-    if backend == "linear":
-        from .scorers.linear import LinearScorer
+    return resolve(model, device=device, precision=precision, batch_size=batch_size)
 
-        state = _skops_load(path / "model.skops")
-        scorer = LinearScorer.from_state(state, meta["params"], meta["thresholds"], meta["aspiration_thresholds"])
-    elif backend == "lexicon":
-        from .scorers.lexicon import LexiconScorer
 
-        scorer = LexiconScorer()
-        lex_file = path / "lexicon.json"
-        scorer.lexicon_path = str(lex_file) if lex_file.is_file() else None
-        scorer.labels_ = tuple(meta["labels"])
-        scorer.aspiration_labels_ = tuple(meta["aspiration_labels"])
-        scorer.thresholds_ = np.asarray(meta["thresholds"], dtype=float)
-        scorer.aspiration_thresholds_ = np.asarray(meta["aspiration_thresholds"], dtype=float)
-    elif backend in ("transformer", "encoder_head"):
-        from .scorers.transformer import load_transformer_dir
-
-        scorer = load_transformer_dir(path, meta)
-    else:
-        raise ValueError(f"{path}: unknown backend {backend!r} in meta.json")
-    if tuple(meta.get("labels", ())) != tuple(scorer.labels_):
-        raise ValueError(f"{path}: labels in meta.json do not match the weights")
-    scorer.meta_ = meta
-    scorer.path_ = str(path)
-    return scorer
+# Replaced by an exact allow-list (issue 11).
+_TRUSTED_PREFIXES = ("numpy.", "builtins.")
+_FORBIDDEN = ("builtins.eval", "builtins.exec", "builtins.open", "builtins.getattr", "builtins.__import__", "builtins.compile")
 
 
 def _skops_load(file: Path) -> Any:

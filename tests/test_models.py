@@ -81,3 +81,24 @@ def test_bundled_default_loads_offline_and_follows_the_api():
         model.predict("not a list")
     for name in ("lexicon", "linear"):
         assert (bundled_models_dir() / name / "meta.json").is_file()
+
+
+def test_resolve_accepts_names_directories_and_fitted_scorers(linear):
+    from lo_signals.models import model_dir, resolve
+
+    assert resolve(linear) is linear
+    by_name = resolve("linear")
+    by_dir = resolve(model_dir("linear"))
+    by_str = resolve(str(model_dir("linear")))
+    texts = ["They blamed the nurse.", "We learned from the audit and changed the rota."]
+    assert by_name.predict(texts) == by_dir.predict(texts) == by_str.predict(texts)
+    assert resolve(None).meta_["name"] == "default"
+    with pytest.raises(TypeError, match="fitted scorer"):
+        resolve(42)
+
+
+def test_register_rejects_classes_without_load():
+    from lo_signals.models import register
+
+    with pytest.raises(TypeError, match="load"):
+        register("broken", int)

@@ -9,6 +9,7 @@ signs invoked as rhetoric (``aspiration_labels_``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -105,6 +106,37 @@ class BaseScorer:
     """
 
     backend: str = "base"
+
+    @classmethod
+    def load(cls, path: str | Path, **options: Any) -> "BaseScorer":
+        """Read a model directory written by :meth:`save` (or ``lo-signals train``/``finetune``).
+
+        Args:
+            path: The model directory.
+            **options: Inference options (``device``, ``precision``,
+                ``batch_size``); backends that only run on the CPU ignore them.
+
+        Returns:
+            The fitted scorer, with ``meta_`` (the parsed ``meta.json``) and ``path_`` set.
+
+        Raises:
+            ValueError: If the directory holds another backend or its labels do not match its weights.
+        """
+        from ..models import read_meta
+
+        path = Path(path)
+        meta = read_meta(path)
+        scorer = cls._from_dir(path, meta, **options)
+        if tuple(meta.get("labels", ())) != tuple(scorer.labels_):
+            raise ValueError(f"{path}: labels in meta.json do not match the weights")
+        scorer.meta_ = meta
+        scorer.path_ = str(path)
+        return scorer
+
+    @classmethod
+    def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "BaseScorer":  # pragma: no cover - abstract
+        """Build the fitted scorer from a directory and its ``meta.json`` (each backend implements it)."""
+        raise NotImplementedError
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):

@@ -405,6 +405,16 @@ class LexiconScorer(BaseScorer):
     def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return self._scores(texts)
 
+    @classmethod
+    def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "LexiconScorer":
+        lex_file = path / "lexicon.json"
+        scorer = cls(str(lex_file) if lex_file.is_file() else None)
+        scorer.labels_ = tuple(meta["labels"])
+        scorer.aspiration_labels_ = tuple(meta["aspiration_labels"])
+        scorer.thresholds_ = np.asarray(meta["thresholds"], dtype=float)
+        scorer.aspiration_thresholds_ = np.asarray(meta["aspiration_thresholds"], dtype=float)
+        return scorer
+
     def evidence(self, texts: Sequence[str]) -> list[list[Evidence]]:
         """Pattern hits with character offsets for each text (for highlighting)."""
         return self.lexicon.match(check_texts(texts))

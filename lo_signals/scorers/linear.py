@@ -344,6 +344,14 @@ class LinearScorer(BaseScorer):
         return obj
 
 
+    @classmethod
+    def _from_dir(cls, path, meta: dict[str, Any], **options: Any) -> "LinearScorer":
+        from ..models import _skops_load
+
+        state = _skops_load(path / "model.skops")
+        return cls.from_state(state, meta["params"], meta["thresholds"], meta["aspiration_thresholds"])
+
+
 def _as_matrix(values: Any, labels: Sequence[str]) -> np.ndarray:
     """Accept a 0/1 matrix or lists of label ids."""
     if isinstance(values, np.ndarray):

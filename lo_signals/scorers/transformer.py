@@ -220,6 +220,10 @@ class TransformerScorer(BaseScorer):
                 out[idx] = z.float().cpu().numpy()
         return out
 
+    @classmethod
+    def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "TransformerScorer":
+        return load_transformer_dir(path, meta, **options)
+
     def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         z = self.logits(texts)
         p = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
