@@ -30,12 +30,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .readers import (
+from .readers import Block
+from .readers.layout import (
     BULLET_RE,
     MULTI_NUMBER_RE,
     NUMBER_MARKER_RE,
     PAGE_NUMBER_RE,
-    Block,
+    blank_line_blocks,
     is_heading_line,
     line_continues,
 )
@@ -317,24 +318,9 @@ def _block_pieces(text: str, start: int, end: int, kind: str, page: int | None, 
     return pieces
 
 
-_PARA_BREAK_RE = re.compile(r"\n\s*\n")
-
-
-def _paragraph_blocks(text: str) -> list[Block]:
-    blocks = []
-    pos = 0
-    for m in _PARA_BREAK_RE.finditer(text):
-        if text[pos : m.start()].strip():
-            blocks.append(Block(pos, m.start(), "paragraph", None))
-        pos = m.end()
-    if text[pos:].strip():
-        blocks.append(Block(pos, len(text), "paragraph", None))
-    return blocks
-
-
 def _pieces(text: str, blocks: Sequence[Block] | None) -> list[_Piece]:
     if blocks is None:
-        blocks = _paragraph_blocks(text)
+        blocks = blank_line_blocks(text)
     # Tolerate blocks out of order or overlapping: units must come out sorted
     # and disjoint whatever the caller passed.
     order = sorted(range(len(blocks)), key=lambda i: (blocks[i].start, blocks[i].end))

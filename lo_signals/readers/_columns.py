@@ -1,0 +1,200 @@
+"""Which column of a table holds the free text, and how cell values are kept."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ._document import ReadError
+
+# Tabular formats
+# --------------------------------------------------------------------------
+
+_HINT_WORDS = frozenset(
+    {
+        "comment",
+        "comments",
+        "text",
+        "response",
+        "responses",
+        "feedback",
+        "answer",
+        "answers",
+        "verbatim",
+        "verbatims",
+        "narrative",
+        "freetext",
+        "description",
+        "details",
+        "remarks",
+        "remark",
+        "notes",
+        "note",
+        "message",
+        "body",
+        "content",
+        "statement",
+        "quote",
+        "reflection",
+        "reflections",
+        "story",
+        "opinion",
+        "explanation",
+        "reason",
+        "why",
+    }
+)
+# Name parts that mark a column as a code or number about the text, not the text.
+_NEGATIVE_WORDS = frozenset(
+    {
+        "id",
+        "score",
+        "rating",
+        "count",
+        "date",
+        "time",
+        "code",
+        "flag",
+        "type",
+        "label",
+        "category",
+        "length",
+        "len",
+        "num",
+        "number",
+        "year",
+        "hash",
+        "url",
+        "lang",
+        "language",
+    }
+)
+_NUMERIC_RE = re.compile(r"^[-+£$€]?\d[\d,]*(?:\.\d+)?%?$")
+_DATEISH_RE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def _name_tokens(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return [t for t in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if t]
+
+
+def detect_text_column(columns: Sequence[str], sample_rows: Iterable[Mapping[str, Any]]) -> str:
+    """Pick the column that holds the free text, when that is obvious.
+
+    A column whose name suggests free text (comment, text, response, feedback,
+    answer, ...) and whose sampled values are mostly words wins; among several,
+    the one with the longest mean value. Otherwise the column of wordy values
+    with the longest mean length is chosen.
+
+    Args:
+        columns: Column names in file order.
+        sample_rows: A sample of rows as mappings from column name to value.
+
+    Returns:
+        The chosen column name.
+
+    Raises:
+        ReadError: ``error`` if no column looks like free text.
+    """
+    cols = [str(c) for c in columns]
+    if not cols:
+        raise ReadError("error", "the table has no columns")
+    rows = list(sample_rows)
+    stats: dict[str, tuple[float, float, float, int]] = {}
+    for c in cols:
+        values = [r.get(c) for r in rows]
+        present = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+        texts = [
+            v.strip()
+            for v in present
+            if isinstance(v, str) and not _NUMERIC_RE.match(v.strip()) and not _DATEISH_RE.match(v.strip())
+        ]
+        frac = len(texts) / len(present) if present else 0.0
+        mean_len = sum(len(t) for t in texts) / len(texts) if texts else 0.0
+        mean_words = sum(len(t.split()) for t in texts) / len(texts) if texts else 0.0
+        stats[c] = (frac, mean_len, mean_words, len(present))
+
+    def hinted(c: str) -> bool:
+        toks = _name_tokens(c)
+        return any(t in _HINT_WORDS for t in toks) and not any(t in _NEGATIVE_WORDS for t in toks)
+
+    hinted_cols = [c for c in cols if hinted(c)]
+    good_hinted = [c for c in hinted_cols if stats[c][0] >= 0.5]
+    if good_hinted:
+        return max(good_hinted, key=lambda c: stats[c][1])
+    wordy = [c for c in cols if stats[c][0] >= 0.5 and stats[c][2] >= 3 and stats[c][1] >= 15]
+    if wordy:
+        return max(wordy, key=lambda c: stats[c][1])
+    # A well-named column that is simply empty in the sample is still the
+    # best guess; its empty rows are skipped later.
+    unseen = [c for c in hinted_cols if stats[c][3] == 0]
+    if unseen:
+        return unseen[0]
+    raise ReadError(
+        "error",
+        f"could not tell which column holds the free text (columns: {', '.join(cols)}); name it with --text-column",
+    )
+
+
+def resolve_column(requested: str, columns: Sequence[str]) -> str:
+    if requested in columns:
+        return requested
+    folded = [c for c in columns if c.strip().lower() == requested.strip().lower()]
+    if len(folded) == 1:
+        return folded[0]
+    raise ReadError("error", f"text column '{requested}' not found; available columns: {', '.join(map(str, columns))}")
+
+
+def json_safe(value: Any) -> Any:
+    """Convert a cell value to something ``json.dumps`` accepts."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        try:
+            return value.isoformat()
+        except ValueError:  # pandas NaT
+            return None
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.hex()
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        try:
+            return json_safe(value.tolist())
+        except Exception:
+            pass
+    try:
+        if value != value:  # NaN-like (pd.NA, NaT) compare unequal to themselves
+            return None
+    except Exception:
+        pass
+    return str(value)
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    return ""
+
