@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import html
-import io
 import json
 from importlib import resources
 from pathlib import Path
-
-import numpy as np
 
 from .labels import LABELS, SIGNS, TAXONOMY
 
@@ -29,49 +26,6 @@ def read_units(out: str | Path, columns: list[str] | None = None):
     raise FileNotFoundError(f"{out} has no sentences.csv or sentences.parquet: run lo-signals score first")
 
 
-def _svg(fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg") :]
-
-
-def _profile_chart(agg, by: str | None) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from .notebook import draw_profile
-
-    fig, ax = plt.subplots(figsize=(8, 3.2 if not by else 2.5 + 0.5 * len(agg)))
-    # Draws the frame already aggregated for the tables: no second bootstrap.
-    draw_profile(agg, by=by, ax=ax, title="Evidence per 100 units, with 95% intervals")
-    return _svg(fig)
-
-
-def _gap_chart(row) -> str:
-    import matplotlib.pyplot as plt
-
-    from .notebook import LABEL_COLOURS
-
-    fig, ax = plt.subplots(figsize=(8, 2.6))
-    y = np.arange(len(SIGNS))
-    ev = [row[f"{s}_rate"] for s in SIGNS]
-    rh = [row[f"{s}_rhetoric_rate"] for s in SIGNS]
-    ax.barh(y - 0.2, ev, height=0.38, color=[LABEL_COLOURS[s] for s in SIGNS], label="evidence (practice)")
-    ax.barh(y + 0.2, rh, height=0.38, color="white", edgecolor=[LABEL_COLOURS[s] for s in SIGNS], hatch="//", label="rhetoric (aims, plans)")
-    ax.set_yticks(y, [_NAMES[s] for s in SIGNS])
-    ax.invert_yaxis()
-    ax.set_xlabel("units per 100")
-    ax.set_title("Rhetoric versus practice")
-    ax.legend(loc="lower right", fontsize="small")
-    return _svg(fig)
-
-
 def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top_k: int = 5, path: str | Path | None = None) -> Path:
     """Write ``report.html`` for a scoring output directory.
 
@@ -89,7 +43,7 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
     from jinja2 import Environment, select_autoescape
 
     from .aggregate import aggregate
-    from .notebook import LABEL_COLOURS, highlight_html
+    from .charts import LABEL_COLOURS, gap_svg, highlight_html, profile_svg
 
     out = Path(out)
     units = read_units(out)
@@ -122,7 +76,7 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
             {"name": str(r[by]), "units": int(r["units"]), "rates": [(r[f"{l}_rate"], r.get(f"{l}_rate_lo"), r.get(f"{l}_rate_hi")) for l in LABELS]}
             for _, r in g.iterrows()
         ]
-        group_chart = _profile_chart(g, by)
+        group_chart = profile_svg(g, by, title="Evidence per 100 units, with 95% intervals")
     top = {}
     for l in LABELS:
         hits = units[units["labels"].fillna("").str.split(";").apply(lambda s, l=l: l in s)]
@@ -145,8 +99,8 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
         n_units=len(units),
         n_docs=len(docs),
         profile=profile,
-        profile_chart=_profile_chart(pooled, None),
-        gap_chart=_gap_chart(row),
+        profile_chart=profile_svg(pooled, None, title="Evidence per 100 units, with 95% intervals"),
+        gap_chart=gap_svg(row),
         groups=groups,
         group_chart=group_chart,
         by=by,
