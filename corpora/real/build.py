@@ -1,0 +1,344 @@
+"""Build the stand-off corpus of real public documents (``corpora/real/``).
+
+Steps (run from the repository root; ``--snapshots`` defaults to
+``$LO_SIGNALS_SNAPSHOTS`` or ``corpora/real/snapshots``):
+
+    python corpora/real/build.py extract   # sources.json -> .work/candidates.jsonl (every unit, with text)
+    python corpora/real/build.py sample    # splits by document, random + enriched samples, labelling chunks
+    python corpora/real/build.py merge     # passes A, B (+ adjudication C) -> units.jsonl (no text)
+    python corpora/real/build.py rebuild   # units.jsonl + snapshots -> build/{train,dev,test}.jsonl, hashes checked
+    python corpora/real/build.py datasheet # stats.json and the figures in DATASHEET.md
+
+Only ``rebuild`` is needed to use the corpus; the other steps document how it
+was made. ``.work/`` and ``build/`` hold source text and are never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import random
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lo_signals.labels import LABELS, REGISTERS, SIGNS  # noqa: E402
+from lo_signals.standoff import (  # noqa: E402
+    SnapshotError,
+    check_records,
+    default_snapshots_dir,
+    find_gitdir,
+    read_source_bytes,
+    rebuild_texts,
+    source_documents,
+    text_sha256,
+)
+
+WORK = HERE / ".work"
+BUILD = HERE / "build"
+PASSES = HERE / "passes"
+UNITS = HERE / "units.jsonl"
+SOURCES = HERE / "sources.json"
+
+#: Consecutive units that make one random sample of a long document.
+WINDOW = 12
+#: Random (natural prevalence) and enriched quotas per register.
+RANDOM_QUOTA = {"staff_feedback": 800, "board_paper": 650, "inquiry_report": 800}
+ENRICHED_QUOTA = {"staff_feedback": 450, "board_paper": 300, "inquiry_report": 450}
+#: Share of documents per split (by a hash of the document key, so stable).
+SPLIT_SHARES = (("test", 0.30), ("dev", 0.15), ("train", 0.55))
+CHUNK = 350
+
+# Words whose presence flags a unit for the keyword-enriched sample: the
+# vocabulary that a keyword regex would use, deliberately naive.
+KEYWORDS = re.compile(
+    r"\b(learn\w*|lesson\w*|mentor\w*|coach\w*|teach\w*|train(ing|ed)?|shar(e|ed|ing)|"
+    r"speak(ing)? up|raise[ds]? concerns?|listen\w*|open(ness)?|honest\w*|transparen\w*|feedback|"
+    r"empower\w*|autonom\w*|trust(ed)?|ideas?|suggest\w*|improve\w*|chang(e|ed|es|ing)|review(ed)?|"
+    r"blam\w*|fear\w*|afraid|scapegoat\w*|cover(ed)?[- ]up|deny|denied|defensiv\w*|retaliat\w*|punish\w*|bully\w*)\b",
+    re.I,
+)
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _source_files(src: dict, snapshots: Path) -> list[str]:
+    if "files" in src:
+        return list(src["files"])
+    gitdir = find_gitdir(snapshots, src["repo"])
+    out = subprocess.run(
+        ["git", f"--git-dir={gitdir}", "ls-tree", "-r", "--name-only", src["commit"]],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    return sorted(p for p in out if any(fnmatch.fnmatch(p, g) for g in src["glob"]))
+
+
+def _group(rec: dict) -> str:
+    """The document a unit belongs to, for sampling and splitting (a review row spans its columns)."""
+    loc = f":{rec['locator']}" if rec["locator"] else ""
+    return f"{rec['repo']}:{rec['path']}{loc}"
+
+
+def cmd_extract(args) -> None:
+    from lo_signals.segment import segment
+
+    snapshots = Path(args.snapshots)
+    spec = json.loads(SOURCES.read_text(encoding="utf-8"))
+    seen: set[str] = set()
+    n_docs = Counter()
+    rows = []
+    for src in spec["sources"]:
+        for path in _source_files(src, snapshots):
+            try:
+                data = read_source_bytes(snapshots, src["repo"], src["commit"], path)
+            except SnapshotError as exc:  # e.g. blobs of 4 MiB or more absent from a mirror
+                print(f"skipped: {exc}")
+                continue
+            for column in src.get("columns") or [None]:
+                for locator, doc in source_documents(data, path, column, src.get("format")):
+                    n_docs[src["register"]] += 1
+                    for u in segment(doc.text, doc.blocks):
+                        # Units with no letters (page numbers, table rules) carry nothing to label.
+                        if sum(c.isalpha() for c in u.text) < 3:
+                            continue
+                        h = text_sha256(u.text)
+                        if h in seen:  # the same text twice (boilerplate, repeated reviews): keep the first
+                            continue
+                        seen.add(h)
+                        rec = {
+                            "repo": src["repo"], "commit": src["commit"], "path": path,
+                            "column": column, "format": src.get("format"), "locator": locator,
+                            "start": u.start, "end": u.end, "sha256": h, "register": src["register"],
+                            "seq": u.unit_id, "text": u.text,
+                        }
+                        rec["doc"] = _group(rec)
+                        rows.append(rec)
+    _write_jsonl(WORK / "candidates.jsonl", rows)
+    per_reg = Counter(r["register"] for r in rows)
+    print(f"extracted {len(rows)} units from {sum(n_docs.values())} documents: {dict(per_reg)}")
+
+
+def _split_of(doc: str, seed: int) -> str:
+    x = int(hashlib.sha256(f"{seed}:{doc}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    acc = 0.0
+    for name, share in SPLIT_SHARES:
+        acc += share
+        if x < acc:
+            return name
+    return "train"
+
+
+def _blocks(units: list[dict]) -> list[list[dict]]:
+    """Sampling blocks: a short document whole, a long one in windows of consecutive units."""
+    by_doc: dict[str, list[dict]] = defaultdict(list)
+    for u in units:
+        by_doc[u["doc"]].append(u)
+    blocks = []
+    for doc_units in by_doc.values():
+        doc_units.sort(key=lambda u: (u["column"] or "", u["seq"]))
+        if len(doc_units) <= WINDOW:
+            blocks.append(doc_units)
+        else:
+            blocks.extend(doc_units[i : i + WINDOW] for i in range(0, len(doc_units), WINDOW))
+    return blocks
+
+
+def _enrich_flags(texts: list[str]) -> list[list[str]]:
+    import lo_signals
+
+    flags: list[list[str]] = [[] for _ in texts]
+    for name in ("default", "lexicon"):
+        preds = lo_signals.load(name).predict(texts)
+        for f, p in zip(flags, preds):
+            if p:
+                f.append(name)
+    for f, t in zip(flags, texts):
+        if KEYWORDS.search(t):
+            f.append("keyword")
+    return flags
+
+
+REG_PREFIX = {"staff_feedback": "s", "board_paper": "b", "inquiry_report": "i"}
+
+
+def cmd_sample(args) -> None:
+    cands = _jsonl(WORK / "candidates.jsonl")
+    registers = args.registers.split(",") if args.registers else list(REGISTERS)
+    for reg in registers:
+        _sample_register(reg, [c for c in cands if c["register"] == reg], args.seed)
+
+
+def _sample_register(reg: str, units: list[dict], seed: int) -> None:
+    # One generator per register, so registers can be sampled at different
+    # times (a source added to one) without moving the others' samples.
+    rng = random.Random(f"{seed}:{reg}")
+    for u in units:
+        u["split"] = _split_of(u["doc"], seed)
+    chosen: dict[str, dict] = {}
+    by_source: dict[str, list[dict]] = defaultdict(list)
+    for u in units:
+        by_source[u["repo"] + ":" + u["path"].split("/")[0]].append(u)
+    # Random, by document: each source gets an equal share of the quota so
+    # one very long report cannot make up the whole register.
+    source_blocks = {k: _blocks(v) for k, v in sorted(by_source.items())}
+    for blocks in source_blocks.values():
+        rng.shuffle(blocks)
+    quota, taken = RANDOM_QUOTA[reg], 0
+    while taken < quota and any(source_blocks.values()):
+        for key in sorted(source_blocks):
+            if not source_blocks[key] or taken >= quota:
+                continue
+            for u in source_blocks[key].pop():
+                if u["sha256"] not in chosen:
+                    chosen[u["sha256"]] = dict(u, sampling="random")
+                    taken += 1
+    # Enriched: units the current models, the lexicon or keywords flag,
+    # from train and dev documents only, so the test split stays natural.
+    pool = [u for u in units if u["split"] != "test" and u["sha256"] not in chosen]
+    rng.shuffle(pool)
+    pool = pool[: ENRICHED_QUOTA[reg] * 6]
+    flags = _enrich_flags([u["text"] for u in pool])
+    flagged = [(u, f) for u, f in zip(pool, flags) if f]
+    for u, f in flagged[: ENRICHED_QUOTA[reg]]:
+        chosen[u["sha256"]] = dict(u, sampling="enriched", flagged_by=f)
+    rows = list(chosen.values())
+    rng.shuffle(rows)
+    prefix = REG_PREFIX[reg]
+    for i, r in enumerate(rows):
+        r["id"] = f"real-{prefix}{i:04d}"
+    _write_jsonl(WORK / f"sample_{prefix}.jsonl", rows)
+    chunks = WORK / "chunks"
+    chunks.mkdir(parents=True, exist_ok=True)
+    for old in chunks.glob(f"chunk_{prefix}*.jsonl"):
+        old.unlink()
+    for k in range(0, len(rows), CHUNK):
+        _write_jsonl(
+            chunks / f"chunk_{prefix}{k // CHUNK:02d}.jsonl",
+            ({"id": r["id"], "register": r["register"], "text": r["text"]} for r in rows[k : k + CHUNK]),
+        )
+    c = Counter((r["sampling"], r["split"]) for r in rows)
+    print(f"{reg}: sampled {len(rows)} units in {(len(rows) + CHUNK - 1) // CHUNK} chunks: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in sorted(c.items())))
+
+
+CODES = dict(zip("CLDTB", LABELS))
+
+
+def _decode(field: str, allowed: tuple[str, ...]) -> list[str]:
+    field = field.strip()
+    if field in ("", "-"):
+        return []
+    labs = [CODES[c] for c in field.upper() if c in CODES]
+    bad = [lab for lab in labs if lab not in allowed]
+    if bad or len(labs) != len(field):
+        raise ValueError(f"bad label codes {field!r}")
+    return [lab for lab in allowed if lab in labs]
+
+
+def _read_pass(prefix: str) -> dict[str, dict]:
+    """One labelling pass: ``<prefix>_chunk_*.tsv`` lines of ``id, label codes, aspiration codes``."""
+    out: dict[str, dict] = {}
+    for f in sorted(PASSES.glob(f"{prefix}_chunk_*.tsv")):
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise SystemExit(f"{f.name}:{n}: expected id<TAB>labels<TAB>aspirations")
+            try:
+                out[parts[0].strip()] = {"labels": _decode(parts[1], LABELS), "aspirations": _decode(parts[2], SIGNS)}
+            except ValueError as exc:
+                raise SystemExit(f"{f.name}:{n}: {exc}") from None
+    return out
+
+
+def _adjudicate(a: dict, b: dict, c: dict | None, field: str, ids: tuple[str, ...]) -> list[str]:
+    out = []
+    for lab in ids:
+        va, vb = lab in a.get(field, []), lab in b.get(field, [])
+        if va == vb:
+            if va:
+                out.append(lab)
+        elif c is not None and lab in c.get(field, []):
+            out.append(lab)
+    return out
+
+
+def cmd_merge(args) -> None:
+    sample = {r["id"]: r for f in sorted(WORK.glob("sample_*.jsonl")) for r in _jsonl(f)}
+    pa, pb, pc = _read_pass("A"), _read_pass("B"), _read_pass("C")
+    records = []
+    missing_c = 0
+    for rid, r in sample.items():
+        if rid not in pa or rid not in pb:
+            continue
+        a, b = pa[rid], pb[rid]
+        c = pc.get(rid)
+        disagree = set(a["labels"]) != set(b["labels"]) or set(a["aspirations"]) != set(b["aspirations"])
+        if disagree and c is None:
+            missing_c += 1
+        rec = {k: r[k] for k in ("id", "repo", "commit", "path", "column", "format", "locator", "start", "end", "sha256", "register", "doc", "split", "sampling")}
+        if r.get("flagged_by"):
+            rec["flagged_by"] = r["flagged_by"]
+        rec["labels"] = _adjudicate(a, b, c, "labels", LABELS)
+        rec["aspirations"] = _adjudicate(a, b, c, "aspirations", SIGNS)
+        records.append(rec)
+    records.sort(key=lambda r: r["id"])
+    problems = check_records(records)
+    if problems:
+        raise SystemExit("stand-off records are not sound:\n  " + "\n  ".join(problems[:20]))
+    _write_jsonl(UNITS, records)
+    print(f"merged {len(records)} units ({missing_c} disagreements without an adjudication pass, resolved to 'absent')")
+
+
+def cmd_rebuild(args) -> None:
+    records = _jsonl(UNITS)
+    problems = check_records(records)
+    if problems:
+        raise SystemExit("stand-off records are not sound:\n  " + "\n  ".join(problems[:20]))
+    try:
+        rows = rebuild_texts(records, args.snapshots)
+    except Exception as exc:  # the message names every missing source
+        raise SystemExit(f"rebuild failed: {exc}") from None
+    for split in ("train", "dev", "test"):
+        _write_jsonl(
+            BUILD / f"{split}.jsonl",
+            ({"id": r["id"], "text": r["text"], "labels": r["labels"], "aspirations": r["aspirations"],
+              "register": r["register"], "sampling": r["sampling"], "doc": r["doc"]} for r in rows if r["split"] == split),
+        )
+    print(f"rebuilt {len(rows)} units into {BUILD}; every sha256 matched")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("step", choices=["extract", "sample", "merge", "rebuild", "datasheet"])
+    ap.add_argument("--snapshots", default=str(default_snapshots_dir()))
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--registers", default="", help="sample only these registers (comma-separated)")
+    args = ap.parse_args(argv)
+    if args.step == "datasheet":
+        from datasheet import cmd_datasheet  # noqa: PLC0415 - sibling script
+
+        cmd_datasheet(args)
+        return
+    {"extract": cmd_extract, "sample": cmd_sample, "merge": cmd_merge, "rebuild": cmd_rebuild}[args.step](args)
+
+
+if __name__ == "__main__":
+    main()
