@@ -50,7 +50,8 @@ _LAZY = {
     "train_models": "train",
     "score_documents": "score",
     "score_folder": "score",
-    "aggregate": "aggregate",
+    # Not in "aggregate.py": importing that submodule would rebind lo_signals.aggregate to the module.
+    "aggregate": "rollup",
     "score_frame": "notebook",
     "score_texts": "notebook",
     "plot_profile": "notebook",

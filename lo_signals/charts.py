@@ -102,7 +102,7 @@ def _legend_below(ax: Any, ncol: int) -> None:
 
 
 def draw_profile(agg, by: str | Sequence[str] | None, ax: Any, title: str | None = None):
-    """Draw an :func:`~lo_signals.aggregate.aggregate` result on ``ax``.
+    """Draw an :func:`~lo_signals.rollup.aggregate` result on ``ax``.
 
     One bar per label (per group when ``by`` is given), with the 95% interval
     when the frame has ``*_rate_lo``/``*_rate_hi`` columns, and a tick for the
@@ -177,7 +177,7 @@ def gap_svg(row) -> str:
     """Rhetoric against practice for each sign of one aggregated row, as inline SVG.
 
     Args:
-        row: One row (a mapping) of an :func:`~lo_signals.aggregate.aggregate` result.
+        row: One row (a mapping) of an :func:`~lo_signals.rollup.aggregate` result.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 2.8))

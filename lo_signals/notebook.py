@@ -155,7 +155,7 @@ def plot_profile(scored, by: str | Sequence[str] | None = None, ax: Any = None, 
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
         raise ImportError("plot_profile needs matplotlib: pip install matplotlib") from exc
-    from .aggregate import aggregate
+    from .rollup import aggregate
 
     agg = aggregate(scored, by=by, n_boot=n_boot)
     if ax is None:

@@ -42,7 +42,7 @@ def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top
     import pandas as pd
     from jinja2 import Environment, select_autoescape
 
-    from .aggregate import aggregate
+    from .rollup import aggregate
     from .charts import LABEL_COLOURS, gap_svg, highlight_html, profile_svg
 
     out = Path(out)

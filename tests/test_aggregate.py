@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from lo_signals.aggregate import aggregate
+from lo_signals import aggregate
 
 
 @pytest.fixture
@@ -45,3 +45,15 @@ def test_bad_grouping_column_is_a_clear_error(units):
         aggregate(units, by="team")
     with pytest.raises(ValueError, match="labels"):
         aggregate(units.drop(columns="labels"))
+
+
+def test_package_function_is_not_shadowed_by_its_module(units):
+    import importlib
+
+    import lo_signals
+
+    # Importing every library module (as plot_profile and write_report do) must leave the function in place.
+    importlib.import_module("lo_signals.rollup")
+    importlib.import_module("lo_signals.notebook")
+    assert callable(lo_signals.aggregate)
+    assert lo_signals.aggregate(units, by=None, n_boot=0).loc[0, "units"] == 6

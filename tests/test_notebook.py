@@ -43,3 +43,28 @@ def test_plot_profile_draws_bars_and_groups():
     ax2 = lo_signals.plot_profile(df, by="team", n_boot=50)
     assert len(ax2.patches) == 2 * len(LABELS)
     assert {"a", "b"} <= {t.get_text() for t in ax2.get_legend().get_texts()}
+
+
+def test_score_frame_refuses_to_overwrite_columns_unless_told():
+    df = pd.DataFrame({"comment": ["Staff were blamed for the outage."], "labels": ["my own coding"]})
+    with pytest.raises(ValueError, match=r"overwrite.*\['labels'\].*overwrite=True"):
+        lo_signals.score_frame(df, text_col="comment")
+    assert df.loc[0, "labels"] == "my own coding", "the input frame is not modified"
+    out = lo_signals.score_frame(df, text_col="comment", overwrite=True)
+    assert "blame_defensiveness" in out.loc[0, "labels"].split(";")
+
+
+def test_arrays_and_series_are_accepted_like_lists():
+    import numpy as np
+
+    texts = ["When the drug error happened the first question was who gave it.", "Agency spend fell by 0.3m."]
+    from_list = lo_signals.score_texts(texts)
+    for variant in (np.array(texts), pd.Series(texts, index=[10, 20]), tuple(texts)):
+        scored = lo_signals.score_texts(variant)
+        assert scored.labels == from_list.labels
+        assert all(type(t) is str for t in scored.texts)
+    with pytest.raises(TypeError, match="single string"):
+        lo_signals.score_texts(texts[0])
+    df = pd.DataFrame({"labels": ["open_dialogue", "", "blame_defensiveness", ""], "team": ["a", "a", "b", "b"]})
+    by_array = lo_signals.aggregate(df, by=np.array(["team"]), n_boot=0)
+    assert list(by_array["team"]) == ["a", "b"] and list(by_array["units"]) == [2, 2]

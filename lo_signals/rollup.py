@@ -1,4 +1,9 @@
-"""Roll unit tables up to documents, folders or any metadata column, with bootstrap intervals."""
+"""Roll unit tables up to documents, folders or any metadata column, with bootstrap intervals.
+
+Public as :func:`lo_signals.aggregate`. The module is not called ``aggregate``:
+importing a submodule binds it as an attribute of the package, which would
+replace the function ``lo_signals.aggregate`` with the module.
+"""
 
 from __future__ import annotations
 
