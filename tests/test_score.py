@@ -89,7 +89,7 @@ def test_every_file_appears_once_with_a_sensible_status(torture, run):
     assert status["huge.txt"] == "skipped" and "MB" in reason["huge.txt"]
     assert status["junk.txt"] == "error" and "binary" in reason["junk.txt"]
     assert status["locked.pdf"] == "error" and "encrypted" in reason["locked.pdf"].lower()
-    assert status["dangling.txt"] == "error"
+    assert status["dangling.txt"] in ("error", "skipped") and "link" in reason["dangling.txt"]
     for name in ("truncated.pdf", "corrupt.pdf"):
         assert status[name] in ("error", "empty") and reason[name]
     assert record["counts"]["files"] == len(found)
@@ -217,3 +217,38 @@ def test_models_with_their_own_label_set_are_refused(tmp_path):
     model.labels_ = ("teaching", "blame")
     with pytest.raises(ValueError, match="own label set"):
         score_folder([tmp_path], tmp_path / "o", model)
+
+
+def test_score_documents_builds_its_frame_in_memory_with_types_kept(torture, run, monkeypatch, tmp_path):
+    import json
+    import tempfile
+
+    rows = [{"comment": GOOD[0], "year": 2024, "score": 0.5}, {"comment": GOOD[3], "year": 2025, "score": 1.5}]
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+
+    def no_temp(*args, **kwargs):
+        raise AssertionError("score_documents must not write a temporary folder")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temp)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_temp)
+    df = score_documents([torture / "survey.csv", torture / "board.pdf", torture / "notes.xyz", tmp_path / "c.jsonl"])
+    assert list(df.columns[: len(SENTENCE_COLUMNS)]) == list(SENTENCE_COLUMNS)
+    assert str(df["page"].dtype) == "Int64" and str(df["start"].dtype) == "Int64"
+    jsonl = df[df["path"].str.endswith("c.jsonl")]
+    assert jsonl["year"].tolist() == [2024, 2025] and jsonl["score"].tolist() == [0.5, 1.5]  # not strings from a CSV round trip
+    assert df.loc[df["path"].str.endswith("board.pdf"), "page"].tolist() == [1, 2]
+    assert df.loc[df["path"].str.endswith("survey.csv"), "page"].isna().all()
+    # The same rows as the batch run's table.
+    out, _ = run
+    sent = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    mine = sent[sent["path"].str.endswith(("survey.csv", "board.pdf"))]
+    assert sorted(mine["text"]) == sorted(df.loc[~df["path"].str.endswith("c.jsonl"), "text"])
+    files = {Path(r["path"]).name: r for r in df.attrs["files"]}
+    assert files["notes.xyz"]["status"] == "skipped" and files["board.pdf"]["units"] == 2
+
+
+def test_score_documents_with_worker_processes_gives_the_same_frame(torture):
+    paths = [torture / "good.txt", torture / "survey.csv", torture / "board.pdf"]
+    one = score_documents(paths)
+    two = score_documents(paths, "default", workers=2)
+    pd.testing.assert_frame_equal(one, two)

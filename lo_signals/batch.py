@@ -1,0 +1,407 @@
+"""The batch layer: many files through the per-file pipeline, with an engine.
+
+Engines run :func:`lo_signals.pipeline.score_file` over a list of files: in
+this process or a pool of worker processes (``local``), or in a pool of Ray
+Data actors (``ray``). Each worker holds one model and one row store: a
+:class:`~lo_signals.outdir.PartStore` for :func:`score_folder` (resumable part
+files in the output folder; see :mod:`lo_signals.outdir`) or a
+:class:`MemoryStore` for :func:`lo_signals.score_documents`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .labels import LABELS
+from .outdir import PARTS_DIR, OutputLock, PartStore, assemble, part_key, tidy_parts, union_columns, write_files_csv
+from .pipeline import DOCUMENT_COLUMNS, SENTENCE_COLUMNS, FileResult, Rows, ScoreOptions, score_file
+
+__all__ = ["score_folder", "run_files", "plan", "MemoryStore"]
+
+
+class MemoryStore:
+    """Keeps each scored file's rows for the caller to :meth:`take`."""
+
+    def __init__(self) -> None:
+        self._sent: list[dict[str, Any]] = []
+        self._docs: list[dict[str, Any]] = []
+        self._done: Rows | None = None
+
+    def lookup(self, path: str, content_hash: str) -> FileResult | None:
+        return None
+
+    def write(self, sentence_rows: list[dict[str, Any]], document_rows: list[dict[str, Any]]) -> None:
+        self._sent.extend(sentence_rows)
+        self._docs.extend(document_rows)
+
+    def commit(self, result: FileResult) -> None:
+        self._done, self._sent, self._docs = (self._sent, self._docs), [], []
+
+    def discard(self) -> None:
+        self._sent, self._docs = [], []
+
+    def take(self) -> Rows | None:
+        """The rows of the file last committed (once)."""
+        done, self._done = self._done, None
+        return done
+
+
+# -- workers and engines --------------------------------------------------------
+
+
+class _Worker:
+    """One model and one store: scores files one at a time, in any process."""
+
+    def __init__(self, model: Any, options: ScoreOptions, parts_dir: str | None, inference: dict[str, Any]) -> None:
+        from .models import resolve
+
+        self.model = resolve(model, **inference)
+        self.options = options
+        self.store: PartStore | MemoryStore = (
+            PartStore(Path(parts_dir), part_key(self.model, options)) if parts_dir else MemoryStore()
+        )
+
+    def __call__(self, path: str) -> tuple[FileResult, Rows | None]:
+        result = score_file(path, self.model, self.options, self.store)
+        return result, self.store.take()
+
+
+_PROCESS_WORKER: _Worker | None = None
+
+
+def _init_process(model: Any, options: ScoreOptions, parts_dir: str | None, inference: dict[str, Any]) -> None:
+    global _PROCESS_WORKER
+    # Each worker process scores on one thread: the processes are the parallelism.
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    _PROCESS_WORKER = _Worker(model, options, parts_dir, inference)
+
+
+def _process_call(path: str) -> tuple[FileResult, Rows | None]:
+    assert _PROCESS_WORKER is not None
+    return _PROCESS_WORKER(path)
+
+
+def _model_spec(model: Any) -> Any:
+    """A picklable reference to the model for other processes."""
+    if model is None or isinstance(model, (str, Path)):
+        return model
+    path = getattr(model, "path_", None)
+    if path is None:
+        raise ValueError("workers > 1 needs a saved model: pass a model name or directory, or a model from lo_signals.load()")
+    return path
+
+
+class _RayWorker:
+    """A Ray Data actor: loads the model once, then scores one file per batch row."""
+
+    def __init__(self, model: Any, options: ScoreOptions, parts_dir: str | None, inference: dict[str, Any]) -> None:
+        self.worker = _Worker(model, options, parts_dir, inference)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        out = []
+        for p in batch["path"]:
+            result, rows = self.worker(str(p))
+            out.append(json.dumps({"result": asdict(result), "rows": rows}, ensure_ascii=False, default=str))
+        return {"result": out}
+
+
+def _uses_device(model: Any) -> bool:
+    """Whether the model's backend takes a device (so a GPU would help it)."""
+    import inspect
+
+    from .models import backend_class, model_dir, read_meta
+
+    if model is None or isinstance(model, (str, Path)):
+        cls = backend_class(read_meta(model_dir(model)).get("backend"))
+    else:
+        cls = type(model)
+    return "device" in inspect.signature(cls.__init__).parameters
+
+
+def _ray_stream(
+    files: Sequence[str], model: Any, options: ScoreOptions, parts_dir: str | None, inference: dict[str, Any], workers: int, address: str | None
+) -> Iterator[tuple[FileResult, Rows | None]]:
+    """Score files on a Ray cluster: Ray Data ``map_batches`` over a pool of model actors.
+
+    The actors run the same per-file code as the local engine and write their
+    part files into ``parts_dir``, which must be on storage every node can
+    reach (a shared filesystem on a real cluster). When the cluster has GPUs
+    and the model can use one, there is one actor per GPU, each holding a
+    whole GPU and scoring on ``cuda``; otherwise ``workers`` CPU actors.
+    Results come back in input order whatever order the actors finish in.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("the ray engine needs the [ray] extra: pip install 'lo_signals[ray]'") from exc
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    import ray.data
+
+    spec = _model_spec(model)
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    if gpus and _uses_device(spec):
+        actors, per_actor, inference = gpus, 1, {**inference, "device": "cuda"}
+    else:
+        actors, per_actor = workers, 0
+    ds = ray.data.from_items([{"path": f} for f in files])
+    out = ds.map_batches(
+        _RayWorker,
+        fn_constructor_args=(spec, options, parts_dir, inference),
+        batch_size=1,
+        concurrency=actors,
+        num_gpus=per_actor,
+    )
+    by_path = {}
+    for row in out.iter_rows():
+        got = json.loads(row["result"])
+        rows = got["rows"]
+        by_path[got["result"]["path"]] = (FileResult(**got["result"]), (rows[0], rows[1]) if rows else None)
+    for f in files:
+        yield by_path[f]
+
+
+def run_files(
+    files: Sequence[str | Path],
+    model: Any,
+    options: ScoreOptions,
+    *,
+    parts_dir: str | Path | None = None,
+    workers: int = 1,
+    engine: str = "local",
+    address: str | None = None,
+    inference: dict[str, Any] | None = None,
+) -> Iterator[tuple[FileResult, Rows | None]]:
+    """Score files with an engine; yield each file's result in input order.
+
+    Args:
+        files: The files.
+        model: A model name, directory or fitted scorer.
+        options: Reading and unit limits.
+        parts_dir: Write rows to part files here (resumable); ``None`` keeps
+            them in memory and yields them with each result.
+        workers: Processes (``local``) or model actors (``ray``).
+        engine: ``local`` or ``ray``.
+        address: Ray cluster address.
+        inference: ``device``, ``precision``, ``batch_size`` for the model.
+
+    Yields:
+        ``(result, rows)``; ``rows`` is ``None`` with ``parts_dir`` or when
+        the file was not scored.
+    """
+    paths = [str(f) for f in files]
+    parts = str(parts_dir) if parts_dir is not None else None
+    inference = dict(inference or {})
+    if engine == "ray":
+        yield from _ray_stream(paths, model, options, parts, inference, workers, address)
+        return
+    if workers <= 1:
+        worker = _Worker(model, options, parts, inference)
+        for p in paths:
+            yield worker(p)
+        return
+    spec = _model_spec(model)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_process, initargs=(spec, options, parts, inference)) as pool:
+        # A bounded window of submitted files keeps memory flat on huge folders
+        # while results still come back in input order.
+        window = max(4 * workers, 8)
+        futures: list[Any] = []
+        for p in paths:
+            futures.append(pool.submit(_process_call, p))
+            if len(futures) >= window:
+                yield futures.pop(0).result()
+        for fut in futures:
+            yield fut.result()
+
+
+class _MetaOnly:
+    """What run.json needs of a model, read from its directory without loading weights."""
+
+    def __init__(self, model: str | Path | None) -> None:
+        from .models import model_dir, read_meta
+
+        self.path_ = str(model_dir(model))
+        self.meta_ = read_meta(self.path_)
+        self.labels_ = tuple(self.meta_["labels"])
+        self.thresholds_ = self.meta_["thresholds"]
+        self.aspiration_thresholds_ = self.meta_["aspiration_thresholds"]
+
+
+def check_label_set(scorer: Any) -> None:
+    """The output tables have one column per lo_signals label; refuse other label sets."""
+    if tuple(scorer.labels_) != LABELS:
+        raise ValueError(
+            f"batch scoring writes the lo_signals label columns; this model's labels are {list(scorer.labels_)} (its own label set). "
+            "Use model.predict_proba() directly for a model with its own label set."
+        )
+
+
+def plan(
+    inputs: Sequence[str | Path], model: Any, *, workers: int, engine: str, inference: dict[str, Any]
+) -> tuple[Any, Any, list[Path]]:
+    """Check the arguments, find the files and get the model ready.
+
+    Returns:
+        ``(scorer, worker_model, files)``: the scorer (or its metadata when
+        other processes load the model), what to hand to :func:`run_files`,
+        and every path found.
+    """
+    from .models import resolve
+    from .readers import discover_files
+
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be local or ray, got {engine!r}")
+    for given in inputs:
+        if not os.path.lexists(given):
+            raise FileNotFoundError(f"no such file or folder: {given}")
+    if model is None or isinstance(model, (str, Path)):
+        # Worker processes (or Ray actors) load their own copy; here only the
+        # metadata is needed, so the parent does not pay for a model load.
+        local = workers <= 1 and engine == "local"
+        scorer = resolve(model, **inference) if local else _MetaOnly(model)
+        worker_model = scorer if local else (model if model is not None else scorer.path_)
+    else:
+        scorer = worker_model = model
+    check_label_set(scorer)
+    files = list(discover_files(inputs))
+    return scorer, worker_model, files
+
+
+def _model_record(scorer: Any) -> dict[str, Any]:
+    meta = getattr(scorer, "meta_", {}) or {}
+    return {
+        "name": meta.get("name"),
+        "backend": meta.get("backend"),
+        "path": getattr(scorer, "path_", None),
+        "labels": list(scorer.labels_),
+        "thresholds": [float(t) for t in scorer.thresholds_],
+        "aspiration_thresholds": [float(t) for t in scorer.aspiration_thresholds_],
+        "training_data": meta.get("training_data"),
+        "created": meta.get("created"),
+    }
+
+
+def score_folder(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    model: Any = None,
+    *,
+    workers: int = 1,
+    fmt: str = "csv",
+    text_column: str | None = None,
+    max_bytes: int = 50_000_000,
+    max_units: int = ScoreOptions.max_units,
+    max_chars: int = ScoreOptions.max_chars,
+    keep_parts: bool = True,
+    progress: Callable[[FileResult], None] | None = None,
+    on_files: Callable[[int], None] | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    device: str | None = None,
+    precision: str | None = None,
+    batch_size: int | None = None,
+) -> dict[str, Any]:
+    """Score every file under ``inputs`` and write the output tables to ``out``.
+
+    Writes ``sentences.csv`` (or ``.parquet``), ``documents.csv``, ``files.csv``
+    (every file found, with status, reason and warnings) and ``run.json``.
+    Re-running into the same directory reuses the files already scored (same
+    path, content, model and options) from the parts cache
+    ``out/.lo_signals_parts/``; a killed run resumes where it stopped.
+
+    Args:
+        inputs: Files and folders to score (folders are walked recursively).
+        out: Output directory.
+        model: A model name, directory or loaded model (default: the bundled default).
+        workers: Processes to score with.
+        fmt: ``csv`` or ``parquet`` for the sentences table.
+        text_column: Text column of tabular files (detected when obvious).
+        max_bytes: Files larger than this are skipped with a reason.
+        max_units: Units scored per file at most; the rest is left out with a warning.
+        max_chars: Longer units are cut into pieces of at most this many characters.
+        keep_parts: Keep the parts cache after a complete run (fast re-runs
+            over the same files); ``False`` deletes it once the tables are
+            written. Parts no longer needed are always pruned.
+        progress: Called after each file with its :class:`FileResult`.
+        on_files: Called once with the number of files found.
+        engine: ``local`` (this machine, ``workers`` processes) or ``ray``
+            (Ray Data over ``workers`` model actors, or one per GPU; needs the ``[ray]`` extra).
+        address: Ray cluster address (``ray`` engine); ``None`` starts or joins a local one.
+        device: Where the model runs (transformer backend): ``auto``, ``cpu``, ``cuda``, ``mps``.
+        precision: ``fp32``, ``bf16``, ``fp16`` or ``int8`` (transformer backend).
+        batch_size: Units per forward pass (transformer backend).
+
+    Returns:
+        The ``run.json`` record.
+
+    Raises:
+        OutputLockedError: If another run is writing into ``out``.
+        FileNotFoundError: If an input or the model does not exist.
+        ValueError: For invalid options or a model with its own label set.
+    """
+    from importlib.metadata import version
+
+    from .models import library_versions
+
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, got {fmt!r}")
+    options = ScoreOptions(text_column=text_column, max_bytes=max_bytes, max_units=max_units, max_chars=max_chars)
+    inference = {k: v for k, v in (("device", device), ("precision", precision), ("batch_size", batch_size)) if v is not None}
+    scorer, worker_model, files = plan(inputs, model, workers=workers, engine=engine, inference=inference)
+    out = Path(out)
+    parts_dir = out / PARTS_DIR
+    with OutputLock(out):
+        parts_dir.mkdir(parents=True, exist_ok=True)
+        started = _dt.datetime.now(_dt.timezone.utc)
+        if on_files is not None:
+            on_files(len(files))
+        results: list[FileResult] = []
+        for res, _ in run_files(files, worker_model, options, parts_dir=parts_dir, workers=workers, engine=engine, address=address, inference=inference):
+            results.append(res)
+            if progress is not None:
+                progress(res)
+        ok = [r for r in results if r.status == "ok" and r.part]
+        sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
+        assemble([parts_dir / f"{r.part}.sentences.jsonl" for r in ok], out / sent_name, union_columns(SENTENCE_COLUMNS, (r.sentence_columns for r in ok)), fmt)
+        assemble([parts_dir / f"{r.part}.documents.jsonl" for r in ok], out / "documents.csv", union_columns(DOCUMENT_COLUMNS, (r.document_columns for r in ok)), "csv")
+        write_files_csv(results, out / "files.csv")
+        parts = tidy_parts(parts_dir, {r.part for r in ok if r.part}, keep_parts)
+        statuses = Counter(r.status for r in results)
+        run = {
+            "model": _model_record(scorer),
+            "versions": {**library_versions(), "pandas": version("pandas")},
+            "options": {
+                "inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "engine": engine,
+                **asdict(options), "keep_parts": keep_parts, **inference,
+            },
+            "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "counts": {
+                "files": len(results),
+                **{f"files_{k}": v for k, v in sorted(statuses.items())},
+                "with_warnings": sum(1 for r in results if r.warnings),
+                "documents": sum(r.documents for r in ok),
+                "units": sum(r.units for r in ok),
+            },
+            "parts": parts,
+            "outputs": [sent_name, "documents.csv", "files.csv", "run.json"],
+        }
+        tmp = out / "run.json.tmp"
+        tmp.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, out / "run.json")
+    return run

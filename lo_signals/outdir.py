@@ -1,0 +1,258 @@
+"""The output folder of a batch run: its lock, its parts cache, its tables.
+
+* :class:`OutputLock`: one run at a time may write into an output folder. An
+  advisory lock on ``OUT/.lo_signals.lock`` is held for the whole run; the
+  operating system releases it when the process dies, so a killed run never
+  blocks the next one.
+* :class:`PartStore`: each file's rows go to JSONL part files in
+  ``OUT/.lo_signals_parts/``, renamed into place only when complete, with a
+  small marker written last. A run killed at any moment (SIGKILL included)
+  therefore completes on re-run with nothing lost or duplicated, and a re-run
+  over unchanged files reuses their parts instead of scoring them again.
+* :func:`assemble`: the output tables are streamed from the parts in input
+  order, so memory stays flat whatever the size of the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .labels import LABELS
+from .pipeline import FILE_COLUMNS, FileResult, Rows, ScoreOptions, options_key
+
+__all__ = ["PARTS_DIR", "OutputLock", "OutputLockedError", "PartStore", "part_key", "assemble", "union_columns", "write_files_csv", "tidy_parts"]
+
+#: The parts cache inside an output folder.
+PARTS_DIR = ".lo_signals_parts"
+_LOCK_FILE = ".lo_signals.lock"
+
+class OutputLockedError(RuntimeError):
+    """Another run is writing into the same output folder."""
+
+
+class OutputLock:
+    """An exclusive advisory lock on an output folder, held for one run.
+
+    Args:
+        out: The output folder (created if missing).
+
+    Raises:
+        OutputLockedError: From ``__enter__`` when another process holds it.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = Path(out) / _LOCK_FILE
+        self._fh: Any = None
+
+    def __enter__(self) -> "OutputLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            _try_lock(fh)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise OutputLockedError(
+                f"another lo-signals run (pid {holder}) is writing to {self.path.parent}; wait for it to finish or choose another --out"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        # The file stays: unlinking a lock file lets a third run lock a new
+        # inode while a second still waits on the old one.
+        self._fh.close()  # closing releases the lock
+        self._fh = None
+
+
+def _try_lock(fh: Any) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+# -- parts cache ----------------------------------------------------------------
+
+
+def part_key(model: Any, options: ScoreOptions) -> str:
+    """What must match for an earlier run's rows of a file to be reused."""
+    from . import __version__
+
+    meta = getattr(model, "meta_", None) or {}
+    ident = {
+        "path": getattr(model, "path_", None),
+        "created": meta.get("created"),
+        "thresholds": [round(float(t), 6) for t in model.thresholds_],
+        "aspiration_thresholds": [round(float(t), 6) for t in model.aspiration_thresholds_],
+        "options": options_key(options),
+        "version": __version__,
+    }
+    return json.dumps(ident, sort_keys=True)
+
+class PartStore:
+    """Writes each file's rows to JSONL part files, renamed into place when complete.
+
+    Args:
+        parts_dir: The parts cache folder.
+        key: The model and options (see :func:`part_key`); parts made
+            under another key are never reused.
+    """
+
+    def __init__(self, parts_dir: Path, key: str) -> None:
+        self.parts_dir = Path(parts_dir)
+        self.key = key
+        self._stem: str | None = None
+        self._fhs: tuple[Any, Any] | None = None
+
+    def _paths(self, stem: str) -> tuple[Path, Path, Path]:
+        d = self.parts_dir
+        return d / f"{stem}.sentences.jsonl", d / f"{stem}.documents.jsonl", d / f"{stem}.json"
+
+    def lookup(self, path: str, content_hash: str) -> FileResult | None:
+        # Same file, same content, same model and options: the parts can be reused.
+        self._stem = hashlib.sha256(f"{path}\0{content_hash}\0{self.key}".encode()).hexdigest()[:24]
+        done = self._paths(self._stem)[2]
+        if done.is_file():
+            return FileResult(**json.loads(done.read_text(encoding="utf-8")))
+        return None
+
+    def write(self, sentence_rows: list[dict[str, Any]], document_rows: list[dict[str, Any]]) -> None:
+        if self._fhs is None:
+            sent, docs, _ = self._paths(self._stem)
+            self._fhs = (open(f"{sent}.tmp", "w", encoding="utf-8"), open(f"{docs}.tmp", "w", encoding="utf-8"))
+        for fh, rows in zip(self._fhs, (sentence_rows, document_rows)):
+            fh.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+
+    def _close(self, sync: bool) -> None:
+        for fh in self._fhs or ():
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+            fh.close()
+        self._fhs = None
+
+    def commit(self, result: FileResult) -> None:
+        self._close(sync=True)
+        sent, docs, done = self._paths(self._stem)
+        os.replace(f"{sent}.tmp", sent)
+        os.replace(f"{docs}.tmp", docs)
+        result.part = self._stem
+        # The marker is written last: its presence means the parts are complete.
+        tmp = done.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(result)), encoding="utf-8")
+        os.replace(tmp, done)
+
+    def discard(self) -> None:
+        self._close(sync=False)
+        if self._stem is not None:
+            for p in self._paths(self._stem)[:2]:
+                Path(f"{p}.tmp").unlink(missing_ok=True)
+
+    def take(self) -> Rows | None:
+        return None
+
+
+# -- tables -------------------------------------------------------------------
+
+
+def _iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def union_columns(fixed: Sequence[str], column_lists: Iterable[Sequence[str] | None]) -> list[str]:
+    """The fixed columns, then every other key in first-seen order."""
+    cols: dict[str, None] = dict.fromkeys(fixed)
+    for columns in column_lists:
+        cols.update(dict.fromkeys(columns or ()))
+    return list(cols)
+
+
+def assemble(parts: Sequence[Path], dest: Path, header: Sequence[str], fmt: str) -> None:
+    """Stream JSONL parts into one table (CSV or Parquet) with the given columns."""
+    header = list(header)
+    tmp = dest.with_name(dest.name + ".tmp")
+    if fmt == "csv":
+        with open(tmp, "w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=header)
+            writer.writeheader()
+            for p in parts:
+                writer.writerows(_iter_jsonl(p))
+    else:
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        numeric = {"page", "unit_id", "start", "end", "units", *LABELS} | {c for c in header if c.endswith(("_count", "_rate", "_mean", "_max"))}
+        schema = pa.schema([(c, pa.float64() if c in numeric else pa.string()) for c in header])
+        writer = pq.ParquetWriter(tmp, schema)
+
+        def write(rows: list[dict[str, Any]]) -> None:
+            chunk = pd.DataFrame.from_records(rows).reindex(columns=header)
+            for c in header:
+                if c in numeric:
+                    chunk[c] = pd.to_numeric(chunk[c], errors="coerce")
+                else:
+                    chunk[c] = chunk[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+
+        buf: list[dict[str, Any]] = []
+        for p in parts:
+            for row in _iter_jsonl(p):
+                buf.append(row)
+                if len(buf) >= 20000:
+                    write(buf)
+                    buf = []
+        if buf:
+            write(buf)
+        writer.close()
+    os.replace(tmp, dest)
+
+
+def write_files_csv(results: Sequence[FileResult], dest: Path) -> None:
+    tmp = dest.with_name(dest.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(FILE_COLUMNS))
+        writer.writeheader()
+        writer.writerows(r.row() for r in results)
+    os.replace(tmp, dest)
+
+
+def tidy_parts(parts_dir: Path, keep: set[str], keep_parts: bool) -> dict[str, Any]:
+    """Drop parts this run did not use (or all of them); report what stays."""
+    if not keep_parts:
+        shutil.rmtree(parts_dir, ignore_errors=True)
+        return {"dir": PARTS_DIR, "kept": False, "files": 0, "bytes": 0}
+    files = size = 0
+    for p in parts_dir.iterdir():
+        # Parts of files no longer scored, or of another model or options,
+        # would only grow the cache; a killed run's leftovers too.
+        if p.name.split(".", 1)[0] not in keep:
+            p.unlink(missing_ok=True)
+            continue
+        files += 1
+        size += p.stat().st_size
+    return {"dir": PARTS_DIR, "kept": True, "files": files, "bytes": size}

@@ -1,0 +1,380 @@
+"""One file in, unit rows out: the per-file scoring pipeline.
+
+``file -> documents -> units -> scored rows``: a file is opened (checked and
+hashed once by :func:`lo_signals.readers.open_file`), read document by
+document (a table row by row), segmented into units, scored in batches of
+units, and its rows handed to a :class:`RowStore` as they are made. What the
+store does with them (part files on disk for a resumable batch run, or a list
+in memory for :func:`lo_signals.score_documents`) is the batch layer's
+business (:mod:`lo_signals.batch`); this module never touches the output
+folder.
+
+Every failure is reported on the file's :class:`FileResult` (status and
+reason), never raised: one bad file must not stop a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .labels import LABELS, SIGNS
+
+__all__ = [
+    "SENTENCE_COLUMNS",
+    "DOCUMENT_COLUMNS",
+    "FILE_COLUMNS",
+    "FileResult",
+    "ScoreOptions",
+    "RowStore",
+    "score_file",
+    "options_key",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Fixed leading columns of sentences.csv; metadata columns follow.
+SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations")
+#: Fixed leading columns of documents.csv; per-label summaries and metadata follow.
+DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding")
+#: Columns of files.csv: one row per input file.
+FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings")
+
+#: One file's rows kept in memory: (unit rows, document rows).
+Rows = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+_ROW_BATCH = 2000  # units scored per model call; bounds memory on huge tabular files
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How files are read and cut into units (everything but the model).
+
+    Attributes:
+        text_column: Text column of tabular files (detected when ``None``).
+        max_bytes: Files larger than this on disk are skipped with a reason.
+        max_units: Units kept per file; the rest of a longer file is not
+            scored and the file carries a warning in ``files.csv``.
+        max_chars: Characters per unit; a longer unit (a page-long line with
+            no sentence ends) is cut into consecutive pieces of at most this
+            many characters, at spaces where it can be, with a warning.
+    """
+
+    text_column: str | None = None
+    max_bytes: int = 50_000_000
+    max_units: int = 2_000_000
+    max_chars: int = 5_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_units", "max_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+def options_key(options: ScoreOptions) -> str:
+    """The options as a stable string (part of the resume key: other options, other rows)."""
+    return json.dumps(asdict(options), sort_keys=True)
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file (one row of ``files.csv``).
+
+    Attributes:
+        path: The path as found.
+        status: ``ok``, ``empty``, ``skipped`` or ``error``.
+        reason: Why a file was not scored (empty when ``ok``).
+        bytes: Size on disk, when it could be read.
+        pages: Page count (PDFs).
+        units: Units scored.
+        documents: Documents scored (one per file, or one per table row).
+        warnings: What was cut or flagged in a file that was still scored.
+        part: Part-file stem holding its rows (batch runs), when ``ok``.
+        sentence_columns: Keys of its unit rows, in first-seen order.
+        document_columns: Keys of its document rows, in first-seen order.
+    """
+
+    path: str
+    status: str  # ok | empty | skipped | error
+    reason: str = ""
+    bytes: int | None = None
+    pages: int | None = None
+    units: int = 0
+    documents: int = 0
+    warnings: list[str] = field(default_factory=list)
+    part: str | None = None
+    sentence_columns: list[str] | None = None
+    document_columns: list[str] | None = None
+
+    def row(self) -> dict[str, Any]:
+        """This result as a ``files.csv`` row."""
+        return {
+            "path": self.path,
+            "status": self.status,
+            "reason": self.reason,
+            "bytes": "" if self.bytes is None else self.bytes,
+            "pages": "" if self.pages is None else self.pages,
+            "units": self.units,
+            "warnings": "; ".join(self.warnings),
+        }
+
+
+class RowStore(Protocol):
+    """Where one file's rows go; the batch layer provides one per process.
+
+    The pipeline calls ``lookup`` once the file is hashed; when it returns
+    nothing, ``write`` for each batch of rows, then exactly one of ``commit``
+    (the file scored) or ``discard`` (it failed: none of its rows may reach
+    the output).
+    """
+
+    def lookup(self, path: str, content_hash: str) -> FileResult | None:
+        """An earlier result for the same file content, to reuse instead of scoring."""
+        ...
+
+    def write(self, sentence_rows: list[dict[str, Any]], document_rows: list[dict[str, Any]]) -> None:
+        """Keep a batch of rows of the current file."""
+        ...
+
+    def commit(self, result: FileResult) -> None:
+        """The current file is complete; may set ``result.part``."""
+        ...
+
+    def discard(self) -> None:
+        """Drop the current file's rows."""
+        ...
+
+
+# -- rows ---------------------------------------------------------------------
+
+
+def _prefixed(metadata: dict[str, Any], reserved: Any) -> dict[str, Any]:
+    # A table column called "text" or "units" must not overwrite ours.
+    return {f"meta_{k}" if k in reserved else k: v for k, v in metadata.items()}
+
+
+def _unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], proba: np.ndarray, labels: list[list[str]], asps: list[list[str]]) -> list[dict[str, Any]]:
+    meta = _prefixed(doc.metadata, SENTENCE_COLUMNS)
+    return [
+        {
+            "doc_id": doc.doc_id,
+            "path": doc.path,
+            "page": u.page,
+            "unit_id": u.unit_id,
+            "start": u.start,
+            "end": u.end,
+            "text": u.text,
+            **{label: round(float(v), 5) for label, v in zip(label_names, proba[i])},
+            "labels": ";".join(labels[i]),
+            "aspirations": ";".join(asps[i]),
+            **meta,
+        }
+        for i, u in enumerate(units)
+    ]
+
+
+def _doc_row(doc: Any, labels: list[list[str]], asps: list[list[str]], texts: list[str], proba: np.ndarray) -> dict[str, Any]:
+    n = len(texts)
+    # format and encoding record how the text was read (the encoding detected for text files).
+    out: dict[str, Any] = {"doc_id": doc.doc_id, "path": doc.path, "units": n, "format": doc.format, "encoding": doc.encoding or ""}
+    label_sets = [set(x) for x in labels]
+    asp_sets = [set(x) for x in asps]
+    for j, label in enumerate(LABELS):
+        count = sum(label in s for s in label_sets)
+        out[f"{label}_count"] = count
+        out[f"{label}_rate"] = round(100.0 * count / n, 3) if n else 0.0
+        if label in SIGNS:
+            out[f"{label}_rhetoric_count"] = sum(label in s for s in asp_sets)
+        out[f"{label}_mean"] = round(float(proba[:, j].mean()), 4) if n else 0.0
+        out[f"{label}_max"] = round(float(proba[:, j].max()), 4) if n else 0.0
+        hits = [i for i, s in enumerate(label_sets) if label in s]
+        top = max(hits, key=lambda i: proba[i, j]) if hits else None
+        out[f"{label}_top_unit"] = texts[top] if top is not None else ""
+    out.update(_prefixed(doc.metadata, out))
+    return out
+
+
+# -- units --------------------------------------------------------------------
+
+
+def _cut(unit: Any, max_chars: int) -> Iterator[tuple[int, int]]:
+    """Offsets of consecutive pieces of an over-long unit, each at most ``max_chars``.
+
+    Pieces end at the last space before the limit when there is one in its
+    second half, so words stay whole; offsets stay exact.
+    """
+    text, start = unit.text, 0
+    while start < len(text):
+        end = min(start + max_chars, len(text))
+        if end < len(text):
+            space = text.rfind(" ", start + max_chars // 2, end)
+            if space > start:
+                end = space
+        piece = text[start:end]
+        lead = len(piece) - len(piece.lstrip())
+        trail = len(piece.rstrip())
+        if trail > lead:
+            yield unit.start + start + lead, unit.start + start + trail
+        start = end
+
+
+def _bounded_units(text: str, units: list[Any], max_chars: int) -> tuple[list[Any], int]:
+    """Units with none over ``max_chars`` characters; also how many were cut."""
+    long = sum(1 for u in units if len(u.text) > max_chars)
+    if not long:
+        return units, 0
+    from .segment import Unit
+
+    out: list[Any] = []
+    for u in units:
+        spans = list(_cut(u, max_chars)) if len(u.text) > max_chars else [(u.start, u.end)]
+        for s, e in spans:
+            out.append(Unit(unit_id=len(out), text=text[s:e], start=s, end=e, page=u.page, paragraph=u.paragraph))
+    return out, long
+
+
+# -- one file -----------------------------------------------------------------
+
+
+class _Batch:
+    """Documents whose units wait to be scored together, and what the file has produced."""
+
+    def __init__(self, model: Any, store: RowStore, result: FileResult) -> None:
+        self.model = model
+        self.store = store
+        self.result = result
+        self.pending: list[tuple[Any, list[Any]]] = []
+        self.pending_units = 0
+        # Keys seen so far (dicts keep insertion order): the tables' columns,
+        # known without re-reading any rows.
+        self.sent_cols: dict[str, None] = {}
+        self.doc_cols: dict[str, None] = {}
+
+    def add(self, doc: Any, units: list[Any]) -> None:
+        self.pending.append((doc, units))
+        self.pending_units += len(units)
+        # Documents are batched until _ROW_BATCH units: a survey export is one
+        # short document per row, and one model call per row would be slow.
+        if self.pending_units >= _ROW_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        texts = [u.text for _, units in self.pending for u in units]
+        proba, _, labels, asps = self.model.predict_all(texts)
+        sentence_rows: list[dict[str, Any]] = []
+        doc_rows: list[dict[str, Any]] = []
+        k = 0
+        for doc, units in self.pending:
+            n = len(units)
+            rows = _unit_rows(doc, units, tuple(self.model.labels_), proba[k : k + n], labels[k : k + n], asps[k : k + n])
+            sentence_rows.extend(rows)
+            doc_rows.append(_doc_row(doc, labels[k : k + n], asps[k : k + n], [u.text for u in units], proba[k : k + n]))
+            k += n
+        for r in sentence_rows:
+            self.sent_cols.update(dict.fromkeys(r))
+        for r in doc_rows:
+            self.doc_cols.update(dict.fromkeys(r))
+        self.store.write(sentence_rows, doc_rows)
+        self.result.units += len(texts)
+        self.result.documents += len(self.pending)
+        self.pending, self.pending_units = [], 0
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowStore) -> FileResult:
+    """Read, segment and score one file, handing its rows to ``store``.
+
+    Never raises for a bad file: whatever goes wrong (unreadable, unsupported,
+    too big, a reader or model failure) becomes the result's status and
+    reason, and none of the file's rows are kept.
+
+    Args:
+        path: The file.
+        model: A fitted scorer (see :func:`lo_signals.models.resolve`).
+        options: Reading and unit limits.
+        store: Receives the rows; may supply an earlier result to reuse.
+
+    Returns:
+        The file's :class:`FileResult`.
+    """
+    from .readers import ReadError, open_file
+    from .segment import segment
+
+    path = Path(path)
+    result = FileResult(path=str(path), status="ok")
+    try:
+        source = open_file(path, text_column=options.text_column, max_bytes=options.max_bytes)
+    except ReadError as exc:
+        result.status, result.reason, result.bytes = exc.status, exc.reason, _size(path)
+        logger.warning("%s: %s (%s)", path, result.status, result.reason)
+        return result
+    except Exception as exc:  # noqa: BLE001 - reported per file, never fatal
+        return _failed(result, exc)
+    result.bytes = source.size
+    earlier = store.lookup(result.path, source.content_hash)
+    if earlier is not None:
+        # Scored by an earlier run with identical content, model and options.
+        return earlier
+    batch = _Batch(model, store, result)
+    long_units = 0
+    try:
+        for doc in source.documents():
+            result.pages = doc.pages
+            room = options.max_units - result.units - batch.pending_units
+            if room <= 0:
+                result.warnings.append(_units_cap(options))
+                break
+            units, cut = _bounded_units(doc.text, segment(doc.text, doc.blocks), options.max_chars)
+            long_units += cut
+            if len(units) > room:
+                batch.add(doc, units[:room])
+                result.warnings.append(_units_cap(options))
+                break
+            if units:
+                batch.add(doc, units)
+        batch.flush()
+    except ReadError as exc:
+        result.status, result.reason = exc.status, exc.reason
+    except Exception as exc:  # noqa: BLE001 - a reader or model bug must not stop the batch
+        _failed(result, exc)
+    if long_units:
+        result.warnings.insert(0, f"{long_units} unit(s) over {options.max_chars} characters cut into pieces (--max-chars)")
+    if result.status == "ok" and result.units == 0:
+        result.status = "empty"
+        result.reason = "no text units after segmentation"
+    if result.status == "ok":
+        result.sentence_columns = list(batch.sent_cols)
+        result.document_columns = list(batch.doc_cols)
+        store.commit(result)
+    else:
+        store.discard()
+        # Nothing of a failed file reaches the output, so its counts are zero.
+        result.units = result.documents = 0
+        logger.warning("%s: %s (%s)", path, result.status, result.reason)
+    return result
+
+
+def _units_cap(options: ScoreOptions) -> str:
+    return f"stopped after {options.max_units} units (--max-units); the rest of the file was not scored"
+
+
+def _failed(result: FileResult, exc: BaseException) -> FileResult:
+    # The traceback goes to the debug log only: a user sees one line per file.
+    logger.debug("unexpected failure on %s", result.path, exc_info=exc)
+    message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    result.status, result.reason = "error", f"unexpected {type(exc).__name__}: {message}".rstrip(": ")
+    return result
