@@ -181,14 +181,17 @@ REG_PREFIX = {"staff_feedback": "s", "board_paper": "b", "inquiry_report": "i"}
 def cmd_sample(args) -> None:
     cands = _jsonl(WORK / "candidates.jsonl")
     registers = args.registers.split(",") if args.registers else list(REGISTERS)
+    # Units sampled in earlier rounds are never drawn again.
+    taken = {r["sha256"] for f in WORK.glob("sample_*.jsonl") for r in _jsonl(f)} if args.round > 1 else set()
     for reg in registers:
-        _sample_register(reg, [c for c in cands if c["register"] == reg], args.seed)
+        units = [c for c in cands if c["register"] == reg and c["sha256"] not in taken]
+        _sample_register(reg, units, args.seed, args.round, args.scale)
 
 
-def _sample_register(reg: str, units: list[dict], seed: int) -> None:
-    # One generator per register, so registers can be sampled at different
-    # times (a source added to one) without moving the others' samples.
-    rng = random.Random(f"{seed}:{reg}")
+def _sample_register(reg: str, units: list[dict], seed: int, round_no: int = 1, scale: float = 1.0) -> None:
+    # One generator per register (and round), so registers can be sampled at
+    # different times (a source added to one) without moving the others' samples.
+    rng = random.Random(f"{seed}:{reg}" if round_no == 1 else f"{seed}:{reg}:{round_no}")
     for u in units:
         u["split"] = _split_of(u["doc"], seed)
     chosen: dict[str, dict] = {}
@@ -200,7 +203,7 @@ def _sample_register(reg: str, units: list[dict], seed: int) -> None:
     source_blocks = {k: _blocks(v) for k, v in sorted(by_source.items())}
     for blocks in source_blocks.values():
         rng.shuffle(blocks)
-    quota, taken = RANDOM_QUOTA[reg], 0
+    quota, taken = int(RANDOM_QUOTA[reg] * scale), 0
     while taken < quota and any(source_blocks.values()):
         for key in sorted(source_blocks):
             if not source_blocks[key] or taken >= quota:
@@ -213,20 +216,22 @@ def _sample_register(reg: str, units: list[dict], seed: int) -> None:
     # from train and dev documents only, so the test split stays natural.
     pool = [u for u in units if u["split"] != "test" and u["sha256"] not in chosen]
     rng.shuffle(pool)
-    pool = pool[: ENRICHED_QUOTA[reg] * 6]
+    n_enriched = int(ENRICHED_QUOTA[reg] * scale)
+    pool = pool[: n_enriched * 6]
     flags = _enrich_flags([u["text"] for u in pool])
     flagged = [(u, f) for u, f in zip(pool, flags) if f]
-    for u, f in flagged[: ENRICHED_QUOTA[reg]]:
+    for u, f in flagged[:n_enriched]:
         chosen[u["sha256"]] = dict(u, sampling="enriched", flagged_by=f)
     rows = list(chosen.values())
     rng.shuffle(rows)
-    prefix = REG_PREFIX[reg]
+    prefix = REG_PREFIX[reg] if round_no == 1 else f"{REG_PREFIX[reg]}r{round_no}-"
     for i, r in enumerate(rows):
         r["id"] = f"real-{prefix}{i:04d}"
-    _write_jsonl(WORK / f"sample_{prefix}.jsonl", rows)
+    _write_jsonl(WORK / f"sample_{prefix.rstrip('-')}.jsonl", rows)
     chunks = WORK / "chunks"
     chunks.mkdir(parents=True, exist_ok=True)
-    for old in chunks.glob(f"chunk_{prefix}*.jsonl"):
+    prefix = prefix.rstrip("-")
+    for old in chunks.glob(f"chunk_{prefix}[0-9]*.jsonl"):
         old.unlink()
     for k in range(0, len(rows), CHUNK):
         _write_jsonl(
@@ -331,6 +336,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--snapshots", default=str(default_snapshots_dir()))
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--registers", default="", help="sample only these registers (comma-separated)")
+    ap.add_argument("--round", type=int, default=1, help="sampling round; later rounds skip units already sampled")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the quotas (for later rounds)")
     args = ap.parse_args(argv)
     if args.step == "datasheet":
         from datasheet import cmd_datasheet  # noqa: PLC0415 - sibling script
