@@ -18,7 +18,11 @@ matter for reports and staff feedback:
   or inside decimal numbers; text written all in lower case is still split
   at its sentence ends;
 * surrounding whitespace is trimmed, and units with no letters or that are
-  bare page numbers are dropped.
+  bare page numbers are dropped;
+* resource bounds (:class:`lo_signals.readers.Limits`): a unit longer than
+  ``max_unit_chars`` (a table dump, a text with no sentence ends) is split at
+  whitespace, so no scorer ever sees a giant string and no text is lost, and
+  a document stops at ``max_units`` units; both are recorded as warnings.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .readers import Block
+from .readers import Block, Limits, Warnings
 from .readers.layout import (
     BULLET_RE,
     MULTI_NUMBER_RE,
@@ -170,6 +174,7 @@ _LAST_TOKEN_RE = re.compile(r"(\S+)\.$")
 _CLOSED_QUOTE_END_RE = re.compile(r"[.!?…][\"'”’»)\]]+$")
 _PREFIX_ONLY_RE = re.compile(r"\(?\d{1,3}(?:\.\d{1,3})*[.)]?|\(?[a-zA-Z][.)]|\([ivxlc]{1,6}\)|[ivxlc]{1,6}\)")
 _OPENERS = "\"'“‘«([{ "
+_SPACE_RE = re.compile(r"\s+")
 _PAGE_NOISE_RE = re.compile(PAGE_NUMBER_RE.pattern[:-1] + r"\.?$")
 # List items longer than this are split into sentences like prose: keeping a
 # whole paragraph-sized bullet as one unit would blur what it says.
@@ -352,8 +357,32 @@ def _is_noise(unit_text: str) -> bool:
     return not any(c.isalpha() for c in unit_text) or bool(_PAGE_NOISE_RE.match(unit_text))
 
 
+def _long_cuts(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
+    """Cut ``text[s:e]`` into spans of at most ``limit`` characters, at whitespace where possible."""
+    spans = []
+    while e - s > limit:
+        cut = s + limit
+        # The last whitespace in the second half of the window; a run with
+        # none (one giant token) is cut hard.
+        space = None
+        for space in _SPACE_RE.finditer(text, s + limit // 2, cut + 1):
+            pass
+        end = space.start() if space is not None and space.start() > s else cut
+        spans.append((s, end))
+        s = end
+        while s < e and text[s].isspace():
+            s += 1
+    if s < e:
+        spans.append((s, e))
+    return spans
+
+
 def _units_from_spans(
-    text: str, piece_spans: Iterable[tuple[_Piece, list[tuple[int, int]]]], max_sentences: int
+    text: str,
+    piece_spans: Iterable[tuple[_Piece, list[tuple[int, int]]]],
+    max_sentences: int,
+    limits: Limits,
+    warnings: Warnings | None,
 ) -> list[Unit]:
     units: list[Unit] = []
     for piece, spans in piece_spans:
@@ -363,19 +392,34 @@ def _units_from_spans(
             s, e = _trim(text, group[0][0], group[-1][1])
             if e <= s:
                 continue
-            unit_text = text[s:e]
-            if _is_noise(unit_text):
-                continue
-            units.append(Unit(len(units), unit_text, s, e, piece.page, piece.paragraph))
+            cuts = [(s, e)]
+            if e - s > limits.max_unit_chars:
+                cuts = [_trim(text, a, b) for a, b in _long_cuts(text, s, e, limits.max_unit_chars)]
+                if warnings is not None:
+                    warnings.add(f"a unit over {limits.max_unit_chars:,} characters was split (--max-unit-chars)")
+            for a, b in cuts:
+                unit_text = text[a:b]
+                if b <= a or _is_noise(unit_text):
+                    continue
+                if len(units) >= limits.max_units:
+                    if warnings is not None:
+                        warnings.add(f"a document was cut at {limits.max_units:,} units (--max-units)")
+                    return units
+                units.append(Unit(len(units), unit_text, a, b, piece.page, piece.paragraph))
     return units
 
 
 def _segment_batch(
-    items: Sequence[tuple[str, Sequence[Block] | None]], max_sentences: int, batch_size: int = 256
+    items: Sequence[tuple[str, Sequence[Block] | None]],
+    max_sentences: int,
+    limits: Limits | None = None,
+    warnings: Warnings | None = None,
+    batch_size: int = 256,
 ) -> list[list[Unit]]:
     """Segment several texts, sending every piece that needs it through one nlp.pipe."""
     if max_sentences < 1:
         raise ValueError(f"max_sentences must be at least 1, got {max_sentences}")
+    limits = limits or Limits()
     nlp = _get_nlp()
     assert _MULTI_RE is not None
     all_pieces = [_pieces(text, blocks) for text, blocks in items]
@@ -396,11 +440,18 @@ def _segment_batch(
     for t, pieces in enumerate(all_pieces):
         text = items[t][0]
         spans = ((piece, found.get((t, p), [(piece.start, piece.end)])) for p, piece in enumerate(pieces))
-        results.append(_units_from_spans(text, spans, max_sentences))
+        results.append(_units_from_spans(text, spans, max_sentences, limits, warnings))
     return results
 
 
-def segment(text: str, blocks: Sequence[Block] | None = None, max_sentences: int = 1) -> list[Unit]:
+def segment(
+    text: str,
+    blocks: Sequence[Block] | None = None,
+    max_sentences: int = 1,
+    *,
+    limits: Limits | None = None,
+    warnings: Warnings | None = None,
+) -> list[Unit]:
     """Split one document's text into units.
 
     Args:
@@ -410,6 +461,13 @@ def segment(text: str, blocks: Sequence[Block] | None = None, max_sentences: int
         max_sentences: Sentences per unit (consecutive sentences of the same
             paragraph are grouped); headings and list items are always
             units of their own.
+        limits: Bounds (default :class:`~lo_signals.readers.Limits`): a
+            unit longer than ``max_unit_chars`` is split at whitespace into
+            several (no text is lost), and units past ``max_units`` are
+            dropped.
+        warnings: When given, each split or cut is recorded here (pass
+            :attr:`FileSource.warnings <lo_signals.readers.FileSource>` so it
+            reaches the file's report).
 
     Returns:
         Units in text order, non-overlapping, with ``text[u.start:u.end] ==
@@ -418,10 +476,12 @@ def segment(text: str, blocks: Sequence[Block] | None = None, max_sentences: int
     Raises:
         ValueError: If ``max_sentences`` is below 1.
     """
-    return _segment_batch([(text, blocks)], max_sentences)[0]
+    return _segment_batch([(text, blocks)], max_sentences, limits, warnings)[0]
 
 
-def segment_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[list[Unit]]:
+def segment_texts(
+    texts: Iterable[str], batch_size: int = 512, *, limits: Limits | None = None, warnings: Warnings | None = None
+) -> Iterator[list[Unit]]:
     """Segment many short texts (e.g. survey comments) quickly.
 
     Texts are processed in batches so that spaCy's ``nlp.pipe`` amortises its
@@ -430,6 +490,8 @@ def segment_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[list[
     Args:
         texts: The texts; each is treated like :func:`segment` with no blocks.
         batch_size: Texts per batch.
+        limits: Bounds applied to each text, as in :func:`segment`.
+        warnings: Collects splits and cuts, as in :func:`segment`.
 
     Yields:
         One list of units per input text.
@@ -438,7 +500,7 @@ def segment_texts(texts: Iterable[str], batch_size: int = 512) -> Iterator[list[
     for text in texts:
         batch.append((text, None))
         if len(batch) >= batch_size:
-            yield from _segment_batch(batch, 1)
+            yield from _segment_batch(batch, 1, limits, warnings)
             batch = []
     if batch:
-        yield from _segment_batch(batch, 1)
+        yield from _segment_batch(batch, 1, limits, warnings)

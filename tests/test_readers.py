@@ -258,7 +258,7 @@ def test_over_max_bytes_is_skipped(tmp_path: Path) -> None:
     path.write_text("word " * 400, encoding="utf-8")
     err = read_error(path, max_bytes=1000)
     assert err.status == "skipped"
-    assert err.reason == "file is 2.0 KB, over the 1 KB limit (--max-bytes)"
+    assert err.reason == "file is 2.0 KB, over the 1 KB limit (--max-mb)"
 
 
 def test_huge_file_skipped_without_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -271,14 +271,14 @@ def test_huge_file_skipped_without_reading(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(builtins, "open", no_open)
     err = read_error(path)
-    assert (err.status, err.reason) == ("skipped", "file is 104.9 MB, over the 50 MB limit (--max-bytes)")
+    assert (err.status, err.reason) == ("skipped", "file is 104.9 MB, over the 50 MB limit (--max-mb)")
 
 
 def test_broken_symlink(tmp_path: Path) -> None:
     link = tmp_path / "gone.txt"
     link.symlink_to(tmp_path / "missing.txt")
     err = read_error(link)
-    assert err.status == "error"
+    assert err.status == "skipped"
     assert err.reason.startswith("broken symbolic link")
 
 
@@ -382,8 +382,31 @@ def test_discover_files_follows_symlinked_folder_once(tmp_path: Path) -> None:
     top.mkdir()
     (top / "link").symlink_to(real, target_is_directory=True)
     (top / "link2").symlink_to(real, target_is_directory=True)
-    found = [p.relative_to(tmp_path).as_posix() for p in discover_files([top])]
+    found = [p.relative_to(tmp_path).as_posix() for p in discover_files([top], follow_symlinks=True)]
     assert found == ["top/link/a.txt"]
+
+
+def test_discover_files_stays_inside_the_inputs_by_default(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Not for scoring.", encoding="utf-8")
+    top = tmp_path / "top"
+    (top / "sub").mkdir(parents=True)
+    (top / "sub" / "a.txt").write_text("Staff shared lessons.", encoding="utf-8")
+    (top / "inner").symlink_to(top / "sub", target_is_directory=True)  # inside: walked (once)
+    (top / "out").symlink_to(outside, target_is_directory=True)  # outside: yielded, not walked
+    (top / "passwd.txt").symlink_to(outside / "secret.txt")
+    found = [p.relative_to(tmp_path).as_posix() for p in discover_files([top])]
+    assert found == ["top/inner/a.txt", "top/out", "top/passwd.txt"]
+    for name in ("out", "passwd.txt"):
+        err = read_error(top / name, roots=[top])
+        assert err.status == "skipped"
+        assert "outside the input folders" in err.reason and "--follow-symlinks" in err.reason
+    # Inside links read normally; without roots (--follow-symlinks) links are followed.
+    assert read_one(top / "inner" / "a.txt", roots=[top]).text == "Staff shared lessons."
+    assert read_one(top / "passwd.txt").text == "Not for scoring."
+    # An input given by name is always read, even through a link.
+    assert read_one(top / "passwd.txt", roots=[top / "passwd.txt"]).text == "Not for scoring."
 
 
 # --------------------------------------------------------------------------
@@ -764,8 +787,8 @@ def test_xlsx_rows(tmp_path: Path) -> None:
         "Incidents are used to punish staff.",
     ]
     assert docs[0].format == "xlsx" and docs[0].encoding is None
-    assert docs[0].metadata == {"Respondent": 101, "Submitted": "2024-03-01T09:30:00", "Rating": 4.5}
-    assert docs[1].metadata == {"Respondent": 103, "Submitted": None, "Rating": 2}
+    assert docs[0].metadata == {"Respondent": 101, "Submitted": "2024-03-01T09:30:00", "Rating": 4.5, "sheet": "Sheet"}
+    assert docs[1].metadata == {"Respondent": 103, "Submitted": None, "Rating": 2, "sheet": "Sheet"}
     assert docs[1].doc_id.endswith(":r2")
     json.dumps([d.metadata for d in docs])
 

@@ -316,3 +316,28 @@ def test_speed_10k_short_sentences() -> None:
     elapsed = time.perf_counter() - t0
     assert len(units) == 10_000
     assert elapsed < 10, f"segmenting one 10,000-sentence document took {elapsed:.1f}s"
+
+
+def test_long_units_are_split_at_whitespace_with_exact_offsets() -> None:
+    from lo_signals.readers import Limits, Warnings
+
+    text = "alpha beta\tgamma " * 40 + "\n\nShort sentence here."
+    warnings = Warnings()
+    units = segment(text, limits=Limits(max_unit_chars=50), warnings=warnings)
+    assert all(len(u.text) <= 50 and text[u.start : u.end] == u.text for u in units)
+    assert all(not u.text.startswith(" ") and not u.text.endswith(" ") for u in units)
+    assert units[-1].text == "Short sentence here."
+    assert " ".join(u.text for u in units[:-1]).split() == text.split()[:-3]  # nothing lost
+    assert warnings.messages() == ["a unit over 50 characters was split (--max-unit-chars)"]
+    # A run with no whitespace is cut hard at the limit.
+    hard = segment("x" * 120, limits=Limits(max_unit_chars=50))
+    assert [len(u.text) for u in hard] == [50, 50, 20]
+
+
+def test_max_units_stops_a_document() -> None:
+    from lo_signals.readers import Limits, Warnings
+
+    warnings = Warnings()
+    units = segment("One. Two. Three. Four.", limits=Limits(max_units=2), warnings=warnings)
+    assert [u.text for u in units] == ["One.", "Two."]
+    assert warnings.messages() == ["a document was cut at 2 units (--max-units)"]

@@ -29,11 +29,23 @@ import logging
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ._columns import detect_text_column
-from ._document import BLOCK_KINDS, CHUNK, READ_STATUSES, Block, Document, ReadError, fmt_size, open_error
+from ._document import (
+    BLOCK_KINDS,
+    CHUNK,
+    READ_STATUSES,
+    Block,
+    Document,
+    Limits,
+    ReadError,
+    Warnings,
+    fmt_size,
+    open_error,
+)
 from ._docx import parse_docx
 from ._html import parse_html
 from ._pdf import parse_pdf
@@ -46,7 +58,9 @@ __all__ = [
     "Block",
     "Document",
     "FileSource",
+    "Limits",
     "ReadError",
+    "Warnings",
     "SUPPORTED_SUFFIXES",
     "BLOCK_KINDS",
     "READ_STATUSES",
@@ -95,7 +109,7 @@ _UNSUPPORTED_HINTS: dict[str, str] = {
 # --------------------------------------------------------------------------
 
 
-def discover_files(inputs: Sequence[str | Path]) -> Iterator[Path]:
+def discover_files(inputs: Sequence[str | Path], *, follow_symlinks: bool = False) -> Iterator[Path]:
     """List every path under the given files and folders, recursively.
 
     Folders are walked depth first with entries sorted by name, so the order
@@ -108,14 +122,19 @@ def discover_files(inputs: Sequence[str | Path]) -> Iterator[Path]:
 
     Args:
         inputs: Files and/or folders.
+        follow_symlinks: When ``False`` (the safe default) a symlinked folder
+            that leads outside the inputs is not walked; the link itself is
+            yielded so that reading it (with ``roots=inputs``) reports why it
+            was skipped. When ``True`` every link is followed.
 
     Yields:
         Paths, each built from the input it was found under.
     """
     seen_paths: set[str] = set()
     visited_dirs: set[tuple[int, int]] = set()
+    roots = None if follow_symlinks else _real_roots(inputs)
     for raw in inputs:
-        for path in _walk(Path(raw), visited_dirs):
+        for path in _walk(Path(raw), visited_dirs, roots, top=True):
             key = os.path.abspath(path)
             if key in seen_paths:
                 continue
@@ -123,8 +142,21 @@ def discover_files(inputs: Sequence[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def _walk(root: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
+def _real_roots(inputs: Sequence[str | Path]) -> list[str]:
+    return [os.path.realpath(r) for r in inputs]
+
+
+def _outside(path: Path, real_roots: Sequence[str]) -> bool:
+    """Whether ``path``, with every symlink resolved, lies outside all the roots."""
+    real = os.path.realpath(path)
+    return not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in real_roots)
+
+
+def _walk(root: Path, visited: set[tuple[int, int]], roots: Sequence[str] | None, top: bool = False) -> Iterator[Path]:
     """Depth-first, name-sorted walk; recursion depth equals folder depth."""
+    if roots is not None and not top and os.path.islink(root) and _outside(root, roots):
+        yield root  # not walked: the reader reports it as leading outside the inputs
+        return
     try:
         st = os.stat(root)  # follows symlinks: a linked folder is walked
     except OSError:
@@ -147,7 +179,7 @@ def _walk(root: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
         yield root  # read_documents will explain (permission denied, vanished)
         return
     for name in names:
-        yield from _walk(root / name, visited)
+        yield from _walk(root / name, visited, roots)
 
 
 # --------------------------------------------------------------------------
@@ -168,20 +200,33 @@ class FileSource:
         format: The canonical format name (``"txt"``, ``"pdf"``, ``"csv"``...).
         size: Size in bytes.
         content_hash: SHA-256 hex of the file's bytes.
+        limits: The :class:`Limits` in force.
+        warnings: What was cut, split or passed over while reading (and, when
+            the caller passes it to :func:`lo_signals.segment.segment`, while
+            segmenting); ``warnings.messages()`` is the list for a report.
     """
 
-    def __init__(self, path: str | Path, text_column: str | None = None, max_bytes: int = 50_000_000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        text_column: str | None = None,
+        *,
+        limits: Limits | None = None,
+        roots: Sequence[str | Path] | None = None,
+    ) -> None:
         self.path = str(path)
         self._p = Path(path)
         self._text_column = text_column
-        self.format = _check_path(self._p, max_bytes)
+        self.limits = limits or Limits()
+        self.warnings = Warnings()
+        self.format = _check_path(self._p, self.limits.max_bytes, None if roots is None else _real_roots(roots))
         self._data: bytes | None = None
         if self.format in _TABULAR_FORMATS:
             # Tables are parsed straight from disk in chunks; keep only the
             # hash state, which each row's content hash extends.
-            self._hasher, self.size = _hash_file(self._p, max_bytes)
+            self._hasher, self.size = _hash_file(self._p, self.limits.max_bytes)
         else:
-            self._data = _read_bytes(self._p, max_bytes)
+            self._data = _read_bytes(self._p, self.limits.max_bytes)
             self._hasher, self.size = hashlib.sha256(self._data), len(self._data)
         self.content_hash: str = self._hasher.hexdigest()
 
@@ -195,7 +240,9 @@ class FileSource:
             ReadError: When the file yields nothing usable.
         """
         if self.format in _TABULAR_FORMATS:
-            yield from read_tabular(self._p, self.path, self.format, self._text_column, self._hasher)
+            yield from read_tabular(
+                self._p, self.path, self.format, self._text_column, self._hasher, self.limits, self.warnings
+            )
             return
         data, self._data = self._data, None
         if data is None:
@@ -209,7 +256,7 @@ class FileSource:
         elif self.format == "pdf":
             text, blocks, pages = parse_pdf(data)
         else:  # docx
-            text, blocks = parse_docx(data)
+            text, blocks = parse_docx(data, self.limits.max_inflated_bytes)
         yield Document(
             doc_id=self.content_hash[:16],
             path=self.path,
@@ -224,33 +271,59 @@ class FileSource:
         )
 
 
-def open_file(path: str | Path, text_column: str | None = None, max_bytes: int = 50_000_000) -> FileSource:
+def open_file(
+    path: str | Path,
+    text_column: str | None = None,
+    max_bytes: int | None = None,
+    *,
+    limits: Limits | None = None,
+    roots: Sequence[str | Path] | None = None,
+) -> FileSource:
     """Check and hash one file, ready to read its documents.
 
     Args:
         path: The file to read.
         text_column: For tabular files, the column holding the free text; when
             ``None`` it is detected with :func:`detect_text_column`.
-        max_bytes: Files larger than this are skipped without being read.
+        max_bytes: Files larger than this are skipped without being read;
+            overrides ``limits.max_bytes`` when given.
+        limits: Resource bounds (default :class:`Limits`).
+        roots: The input files and folders the path was found under. When
+            given, a path that leads outside them through a symbolic link is
+            skipped with a reason, as is a broken link; pass ``None`` (what
+            ``--follow-symlinks`` means) to follow links anywhere.
 
     Returns:
         A :class:`FileSource`; iterate :meth:`FileSource.documents`.
 
     Raises:
         ReadError: When the path cannot be read at all (missing, a folder,
-            unsupported type, too big, empty, unreadable).
+            unsupported type, too big, empty, unreadable, outside the roots).
     """
-    return FileSource(path, text_column, max_bytes)
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    return FileSource(path, text_column, limits=limits, roots=roots)
 
 
-def read_documents(path: str | Path, text_column: str | None = None, max_bytes: int = 50_000_000) -> Iterator[Document]:
+def read_documents(
+    path: str | Path,
+    text_column: str | None = None,
+    max_bytes: int | None = None,
+    *,
+    limits: Limits | None = None,
+    roots: Sequence[str | Path] | None = None,
+) -> Iterator[Document]:
     """Read one file into documents.
 
     Args:
         path: The file to read.
         text_column: For tabular files, the column holding the free text; when
             ``None`` it is detected with :func:`detect_text_column`.
-        max_bytes: Files larger than this are skipped without being read.
+        max_bytes: Files larger than this are skipped without being read
+            (default ``Limits().max_bytes``, 50 MB).
+        limits: Resource bounds (default :class:`Limits`).
+        roots: See :func:`open_file`.
 
     Yields:
         One :class:`Document` per file, or one per row with text for CSV,
@@ -260,10 +333,10 @@ def read_documents(path: str | Path, text_column: str | None = None, max_bytes: 
         ReadError: For every file that yields nothing usable: ``empty``,
             ``skipped`` (unsupported type, too big) or ``error``.
     """
-    yield from open_file(path, text_column, max_bytes).documents()
+    yield from open_file(path, text_column, max_bytes, limits=limits, roots=roots).documents()
 
 
-def _check_path(p: Path, max_bytes: int) -> str:
+def _check_path(p: Path, max_bytes: int, real_roots: Sequence[str] | None = None) -> str:
     """Validate a path before reading; returns the format name."""
     try:
         lst = os.lstat(p)
@@ -273,6 +346,12 @@ def _check_path(p: Path, max_bytes: int) -> str:
         raise ReadError("error", "permission denied: cannot access this path") from None
     except OSError as exc:
         raise ReadError("error", f"cannot access this path: {exc.strerror or exc}") from None
+    if real_roots is not None and _outside(p, real_roots):
+        raise ReadError(
+            "skipped",
+            f"symbolic link leads outside the input folders (to '{os.path.realpath(p)}'); "
+            "use --follow-symlinks to read it",
+        )
     st = lst
     if stat.S_ISLNK(lst.st_mode):
         try:
@@ -282,7 +361,7 @@ def _check_path(p: Path, max_bytes: int) -> str:
                 target = os.readlink(p)
             except OSError:
                 target = "?"
-            raise ReadError("error", f"broken symbolic link: its target '{target}' does not exist") from None
+            raise ReadError("skipped", f"broken symbolic link: its target '{target}' does not exist") from None
         except OSError as exc:
             raise ReadError("error", f"symbolic link cannot be followed: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
@@ -306,7 +385,7 @@ def _check_path(p: Path, max_bytes: int) -> str:
     if st.st_size > max_bytes:
         raise ReadError(
             "skipped",
-            f"file is {fmt_size(st.st_size)}, over the {fmt_size(max_bytes, limit=True)} limit (--max-bytes)",
+            f"file is {fmt_size(st.st_size)}, over the {fmt_size(max_bytes, limit=True)} limit (--max-mb)",
         )
     if st.st_size == 0:
         raise ReadError("empty", "file is empty (0 bytes)")
@@ -317,14 +396,19 @@ def _read_bytes(p: Path, max_bytes: int) -> bytes:
     try:
         with open(p, "rb") as fh:
             # Read at most one byte past the limit: the file may have grown
-            # since it was stat'ed, and we must never slurp a huge file.
-            data = fh.read(max_bytes + 1)
+            # since it was stat'ed, and we must never slurp a huge file. The
+            # first read is sized to the file, not the limit, because read(n)
+            # reserves n bytes up front.
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(min(size, max_bytes) + 1)
+            if len(data) > size:
+                data += fh.read(max_bytes + 1 - len(data))
     except OSError as exc:
         raise open_error(exc) from None
     if len(data) > max_bytes:
         raise ReadError(
             "skipped",
-            f"file is over the {fmt_size(max_bytes, limit=True)} limit (--max-bytes); it grew while being read",
+            f"file is over the {fmt_size(max_bytes, limit=True)} limit (--max-mb); it grew while being read",
         )
     if not data:
         raise ReadError("empty", "file is empty (0 bytes)")
@@ -341,7 +425,7 @@ def _hash_file(p: Path, max_bytes: int) -> tuple[Any, int]:
                 total += len(chunk)
                 if total > max_bytes:
                     raise ReadError(
-                        "skipped", f"file is over the {fmt_size(max_bytes, limit=True)} limit (--max-bytes)"
+                        "skipped", f"file is over the {fmt_size(max_bytes, limit=True)} limit (--max-mb)"
                     )
                 h.update(chunk)
     except OSError as exc:

@@ -74,6 +74,65 @@ class Document:
     file_hash: str = ""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds for reading and segmenting one file.
+
+    Every limit protects memory and time against hostile or accidental input
+    (a 700 KB .docx that inflates to 200 MB of XML, a one-line 50 MB text);
+    the defaults are far above what real reports and surveys need. A file
+    over a limit is reported with a reason naming the command-line option,
+    or read in part with a warning; it never stops a batch.
+
+    Attributes:
+        max_bytes: Files larger than this on disk are skipped without being
+            read (``--max-mb``).
+        max_inflated_bytes: Zip-based formats (.docx, .xlsx): the XML parts
+            read may decompress to at most this many bytes in total; both the
+            sizes the archive declares and the bytes actually inflated are
+            checked, so a zip bomb is refused before it fills memory
+            (``--max-inflated-mb``).
+        max_units: Most units kept per document (a whole file for prose
+            formats, one row for tables); later units are dropped with a
+            warning (``--max-units``).
+        max_unit_chars: Longest unit in characters; longer units (a table
+            dump, a text with no sentence ends) are split at whitespace into
+            pieces no longer than this, with a warning (``--max-unit-chars``).
+    """
+
+    max_bytes: int = 50_000_000
+    max_inflated_bytes: int = 100_000_000
+    max_units: int = 100_000
+    max_unit_chars: int = 20_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_inflated_bytes", "max_units", "max_unit_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+class Warnings:
+    """Per-file warnings, counted by message so a million rows cannot flood a report.
+
+    Readers and segmentation call :meth:`add` with a message that names the
+    option involved; :meth:`messages` lists each once with its count.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def add(self, message: str) -> None:
+        """Record one occurrence of ``message``."""
+        self._counts[message] = self._counts.get(message, 0) + 1
+
+    def messages(self) -> list[str]:
+        """Each message once, in first-seen order, with ``(N times)`` when repeated."""
+        return [m if n == 1 else f"{m} ({n:,} times)" for m, n in self._counts.items()]
+
+    def __bool__(self) -> bool:
+        return bool(self._counts)
+
+
 class ReadError(Exception):
     """A file (or folder) could not be turned into documents.
 

@@ -1,15 +1,23 @@
-"""Word (.docx) documents: paragraphs, headings, list items and table cells."""
+"""Word (.docx) documents: paragraphs, headings, list items and table cells.
+
+The package is read with ``zipfile`` and its XML streamed with lxml's
+``iterparse`` under an :class:`~._zip.InflateBudget`, never inflated whole:
+a small .docx whose ``document.xml`` inflates to hundreds of megabytes is
+refused (or stopped) at the limit instead of filling memory.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 from ._document import Block, ReadError, TextBuilder, short
+from ._zip import InflateBudget
 
 logger = logging.getLogger(__name__)
 
@@ -40,55 +48,139 @@ def _docx_text(el: Any) -> str:
     return "".join(parts)
 
 
-def _docx_iter_body(container: Any) -> Iterator[Any]:
-    """Paragraph and table elements in body order, looking inside content controls."""
-    stack = list(reversed(list(container)))
-    while stack:
-        el = stack.pop()
-        if el.tag in (_W + "p", _W + "tbl"):
+_CONTAINERS = frozenset({_W + "sdt", _W + "sdtContent", _W + "customXml"})
+_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _iterparse(stream: IO[bytes], events: tuple[str, ...]) -> Any:
+    from lxml import etree
+
+    # No entity expansion and no network: a hostile part must not expand
+    # entities (billion laughs) or fetch anything.
+    return etree.iterparse(stream, events=events, resolve_entities=False, no_network=True, remove_comments=True)
+
+
+def _docx_iter_body(stream: IO[bytes]) -> Iterator[Any]:
+    """Paragraph and table elements in body order, streamed from ``document.xml``.
+
+    Looks inside content controls (``w:sdt``, ``w:customXml``). Each element
+    is yielded once it is complete and freed after use, with everything
+    before it, so memory holds one paragraph or table at a time however
+    large the part is.
+    """
+    stack: list[str] = []
+    for event, el in _iterparse(stream, ("start", "end")):
+        if event == "start":
+            if not stack and el.tag != _W + "document":
+                raise ReadError("error", "corrupt or unreadable Word document: its main part is not a Word document")
+            stack.append(el.tag)
+            continue
+        stack.pop()
+        if (
+            el.tag in (_W + "p", _W + "tbl")
+            and len(stack) >= 2
+            and stack[1] == _W + "body"
+            and all(tag in _CONTAINERS for tag in stack[2:])
+        ):
             yield el
-        elif el.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
-            stack.extend(reversed(list(el)))
+            el.clear()
+            parent = el.getparent()
+            while el.getprevious() is not None:
+                del parent[0]
 
 
-def parse_docx(data: bytes) -> tuple[str, list[Block]]:
-    import docx
-
+def _relationship(budget: InflateBudget, rels_part: str, kind: str) -> str | None:
+    """Target of the first relationship of ``kind`` in a ``.rels`` part, as a member name."""
     try:
-        document = docx.Document(io.BytesIO(data))
+        budget.check_declared([rels_part])
+        stream = budget.open(rels_part)
+    except KeyError:
+        return None
+    base = rels_part.split("_rels/")[0]
+    with stream:
+        for _, el in _iterparse(stream, ("end",)):
+            if el.tag == _REL_NS + "Relationship" and (el.get("Type") or "").endswith("/" + kind):
+                target = el.get("Target") or ""
+                if el.get("TargetMode") == "External" or not target:
+                    return None
+                # Targets are relative to the part's folder unless absolute.
+                return posixpath.normpath(target.lstrip("/") if target.startswith("/") else base + target)
+    return None
+
+
+def _style_names(budget: InflateBudget, part: str | None) -> dict[str, str]:
+    """Style id -> style name from ``styles.xml`` (empty when it is missing or damaged)."""
+    names: dict[str, str] = {}
+    if part is None:
+        return names
+    try:
+        with budget.open(part) as stream:
+            for _, el in _iterparse(stream, ("end",)):
+                if el.tag == _W + "style":
+                    style_id = el.get(_W + "styleId")
+                    name_el = el.find(_W + "name")
+                    if style_id:
+                        names[style_id] = (name_el.get(_W + "val") if name_el is not None else None) or style_id
+                    el.clear()
+    except ReadError:
+        raise
+    except Exception as exc:  # a damaged styles part should not lose the text
+        logger.debug("could not read docx styles: %s", exc)
+    return names
+
+
+def parse_docx(data: bytes, max_inflated_bytes: int) -> tuple[str, list[Block]]:
+    """Extract a Word document's blocks, streaming its XML under an inflation limit.
+
+    Args:
+        data: The .docx file's bytes.
+        max_inflated_bytes: Most bytes the XML parts read may inflate to.
+
+    Returns:
+        ``(text, blocks)``.
+
+    Raises:
+        ReadError: ``skipped`` over the inflation limit; ``error`` when the
+            file is not a readable .docx; ``empty`` when it has no text.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             reason = "not a valid .docx: this is an old binary .doc file or a password-protected document"
         else:
             reason = "corrupt or unreadable Word document: not a valid .docx (zip) file"
         raise ReadError("error", reason) from None
-    except Exception as exc:
-        raise ReadError("error", f"corrupt or unreadable Word document: {short(exc)}") from None
-
-    style_names: dict[str, str] = {}
-    try:
-        for style in document.styles:
-            if style.style_id:
-                style_names[style.style_id] = style.name or style.style_id
-    except Exception as exc:  # a damaged styles part should not lose the text
-        logger.debug("could not read docx styles: %s", exc)
-
     builder = TextBuilder()
-    try:
-        for el in _docx_iter_body(document.element.body):
-            if el.tag == _W + "p":
-                text = _docx_text(el)
-                if text.strip():
-                    builder.add(text, _docx_kind(el, style_names))
-            else:
-                # Direct rows only: nested tables are part of their cell's text.
-                for tr in el.findall(_W + "tr"):
-                    for tc in tr.findall(_W + "tc"):
-                        # Nested tables' paragraphs are included in the cell's text.
-                        cell = " ".join(_docx_text(p) for p in tc.iter(_W + "p"))
-                        builder.add(cell, "table_cell")
-    except Exception as exc:
-        raise ReadError("error", f"corrupt or unreadable Word document: {short(exc)}") from None
+    with zf:
+        budget = InflateBudget(zf, max_inflated_bytes, "Word document")
+        try:
+            main = _relationship(budget, "_rels/.rels", "officeDocument") or "word/document.xml"
+            folder, _, name = main.rpartition("/")
+            prefix = f"{folder}/" if folder else ""
+            styles = _relationship(budget, f"{prefix}_rels/{name}.rels", "styles")
+            if styles is None and f"{prefix}styles.xml" in zf.namelist():
+                styles = f"{prefix}styles.xml"
+            budget.check_declared([main] + ([styles] if styles else []))
+            style_names = _style_names(budget, styles)
+            with budget.open(main) as stream:
+                for el in _docx_iter_body(stream):
+                    if el.tag == _W + "p":
+                        text = _docx_text(el)
+                        if text.strip():
+                            builder.add(text, _docx_kind(el, style_names))
+                        continue
+                    # Direct rows only: nested tables are part of their cell's text.
+                    for tr in el.findall(_W + "tr"):
+                        for tc in tr.findall(_W + "tc"):
+                            cell = " ".join(_docx_text(p) for p in tc.iter(_W + "p"))
+                            builder.add(cell, "table_cell")
+        except ReadError:
+            raise
+        except KeyError:
+            raise ReadError("error", "corrupt or unreadable Word document: it has no main document part") from None
+        except Exception as exc:
+            raise ReadError("error", f"corrupt or unreadable Word document: {short(exc)}") from None
     if not builder.blocks:
         raise ReadError("empty", "Word document has no text")
     return builder.text(), builder.blocks

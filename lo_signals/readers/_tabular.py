@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import logging
 import zipfile
@@ -18,13 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from ._columns import cell_text, detect_text_column, json_safe, resolve_column
-from ._document import CHUNK, Document, ReadError, TextBuilder, clean, open_error, short
+from ._document import CHUNK, Document, Limits, ReadError, TextBuilder, Warnings, clean, open_error, short
 from .decoding import BINARY_REASON, bom_encoding, control_ratio, guess_non_latin, normalise_newlines, utf16_without_bom
+from ._zip import InflateBudget
 from .layout import text_blocks
 
 logger = logging.getLogger(__name__)
 
-def read_tabular(p: Path, shown: str, fmt: str, text_column: str | None, file_hasher: Any) -> Iterator[Document]:
+
+def read_tabular(
+    p: Path, shown: str, fmt: str, text_column: str | None, file_hasher: Any, limits: Limits, warnings: Warnings
+) -> Iterator[Document]:
     """Yield one document per row with text, lazily.
 
     Args:
@@ -34,6 +39,8 @@ def read_tabular(p: Path, shown: str, fmt: str, text_column: str | None, file_ha
         text_column: The text column, or ``None`` to detect it.
         file_hasher: A ``hashlib`` SHA-256 object fed with the whole file;
             each row's content hash extends a copy of it.
+        limits: Resource bounds (Excel: ``max_inflated_bytes``).
+        warnings: Collects what was passed over (sheets without text).
 
     Raises:
         ReadError: When no row has text, or the file cannot be parsed.
@@ -44,7 +51,7 @@ def read_tabular(p: Path, shown: str, fmt: str, text_column: str | None, file_ha
     if fmt == "csv":
         rows, encoding = _csv_rows(p, text_column)
     elif fmt == "xlsx":
-        rows, encoding = _xlsx_rows(p, text_column), None
+        rows, encoding = _xlsx_rows(p, text_column, limits.max_inflated_bytes, warnings), None
     elif fmt == "jsonl":
         rows, encoding = _jsonl_rows(p, text_column)
     else:
@@ -218,55 +225,55 @@ def _dedupe_names(names: Sequence[Any]) -> list[str]:
     return out
 
 
-def _xlsx_rows(p: Path, text_column: str | None) -> _RowIter:
+def _xlsx_rows(p: Path, text_column: str | None, max_inflated_bytes: int, warnings: Warnings) -> _RowIter:
+    """Rows of every worksheet in turn, each carrying its sheet's name.
+
+    Each sheet finds its own text column. A sheet that has none (a lookup
+    table of codes, say) is passed over with a warning; the file fails only
+    when no sheet can be read.
+    """
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        with zipfile.ZipFile(p) as zf:
+            # openpyxl inflates the XML parts (sheets, shared strings, styles)
+            # itself; zipfile never returns more than the sizes the archive
+            # declares, so checking the declared total bounds what it inflates.
+            parts = [n for n in zf.namelist() if n.endswith((".xml", ".rels"))]
+            InflateBudget(zf, max_inflated_bytes, "Excel workbook").check_declared(parts)
     except zipfile.BadZipFile:
         raise ReadError("error", "corrupt or unreadable Excel workbook: not a valid .xlsx (zip) file") from None
+    except OSError as exc:
+        raise open_error(exc) from None
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:
         raise ReadError("error", f"corrupt or unreadable Excel workbook: {short(exc)}") from None
     try:
         first_error: ReadError | None = None
-        for sheet_no, ws in enumerate(wb.worksheets):
+        index = 0
+        read_any = False
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
             try:
-                rows = ws.iter_rows(values_only=True)
-                header: list[str] | None = None
-                sample: list[tuple[Any, ...]] = []
-                for values in rows:
-                    if header is None:
-                        if any(v is not None and str(v).strip() for v in values):
-                            header = _dedupe_names(values)
-                        continue
-                    sample.append(values)
-                    if len(sample) >= 200:
-                        break
-                if header is None:
-                    continue
-                records = [dict(zip(header, v)) for v in sample]
-                column = (
-                    resolve_column(text_column, header)
-                    if text_column is not None
-                    else detect_text_column(header, records)
-                )
+                header, column, sample = _sheet_start(rows, text_column)
             except ReadError as err:
                 first_error = first_error or err
+                warnings.add(f"sheet '{ws.title}' not read: {err.reason}")
                 continue
-            if sheet_no:
-                logger.info("%s: reading sheet '%s'", p, ws.title)
-            index = 0
-            for rec in records:
-                yield index, column, rec.get(column), rec
-                index += 1
-            for values in rows:
+            if header is None:
+                continue  # a blank sheet
+            read_any = True
+            key = "sheet" if "sheet" not in header else "_sheet"
+            for values in itertools.chain(sample, rows):
                 rec = dict(zip(header, values))
+                rec[key] = ws.title
                 yield index, column, rec.get(column), rec
                 index += 1
-            return
-        if first_error:
-            raise first_error
-        raise ReadError("empty", "workbook has no data")
+        if not read_any:
+            if first_error:
+                raise first_error
+            raise ReadError("empty", "workbook has no data")
     except ReadError:
         raise
     except Exception as exc:
@@ -274,6 +281,30 @@ def _xlsx_rows(p: Path, text_column: str | None) -> _RowIter:
     finally:
         # read-only workbooks keep the file open until closed
         wb.close()
+
+
+def _sheet_start(
+    rows: Iterator[tuple[Any, ...]], text_column: str | None
+) -> tuple[list[str] | None, str, list[tuple[Any, ...]]]:
+    """Read a sheet's header and a sample of rows; returns ``(header, text column, sample)``.
+
+    ``header`` is ``None`` for a sheet with no non-blank row.
+    """
+    header: list[str] | None = None
+    sample: list[tuple[Any, ...]] = []
+    for values in rows:
+        if header is None:
+            if any(v is not None and str(v).strip() for v in values):
+                header = _dedupe_names(values)
+            continue
+        sample.append(values)
+        if len(sample) >= 200:
+            break
+    if header is None:
+        return None, "", sample
+    records = [dict(zip(header, v)) for v in sample]
+    column = resolve_column(text_column, header) if text_column is not None else detect_text_column(header, records)
+    return header, column, sample
 
 
 def _jsonl_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
