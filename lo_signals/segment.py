@@ -20,7 +20,7 @@ matter for reports and staff feedback:
 * surrounding whitespace is trimmed, and units with no letters or that are
   bare page numbers are dropped;
 * resource bounds (:class:`lo_signals.readers.Limits`): a unit longer than
-  ``max_unit_chars`` (a table dump, a text with no sentence ends) is split at
+  ``max_chars`` (a table dump, a text with no sentence ends) is split at
   whitespace, so no scorer ever sees a giant string and no text is lost, and
   a document stops at ``max_units`` units; both are recorded as warnings.
 """
@@ -393,10 +393,10 @@ def _units_from_spans(
             if e <= s:
                 continue
             cuts = [(s, e)]
-            if e - s > limits.max_unit_chars:
-                cuts = [_trim(text, a, b) for a, b in _long_cuts(text, s, e, limits.max_unit_chars)]
+            if e - s > limits.max_chars:
+                cuts = [_trim(text, a, b) for a, b in _long_cuts(text, s, e, limits.max_chars)]
                 if warnings is not None:
-                    warnings.add(f"a unit over {limits.max_unit_chars:,} characters was split (--max-unit-chars)")
+                    warnings.add(f"a unit over {limits.max_chars:,} characters was split (--max-chars)")
             for a, b in cuts:
                 unit_text = text[a:b]
                 if b <= a or _is_noise(unit_text):
@@ -462,7 +462,7 @@ def segment(
             paragraph are grouped); headings and list items are always
             units of their own.
         limits: Bounds (default :class:`~lo_signals.readers.Limits`): a
-            unit longer than ``max_unit_chars`` is split at whitespace into
+            unit longer than ``max_chars`` is split at whitespace into
             several (no text is lost), and units past ``max_units`` are
             dropped.
         warnings: When given, each split or cut is recorded here (pass

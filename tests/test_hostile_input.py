@@ -250,21 +250,21 @@ def test_text_after_a_huge_single_line_survives(tmp_path: Path) -> None:
         "After the review the ward changed how it hands over.",
         "Staff said they felt heard.",
     ]
-    assert max(len(u.text) for u in units) <= Limits().max_unit_chars
+    assert max(len(u.text) for u in units) <= Limits().max_chars
     assert all(doc.text[u.start : u.end] == u.text for u in units)
     assert sum(len(u.text) for u in units[:-2]) > 1_150_000  # split, not dropped
     # One unit was too long (and split into many): one warning.
-    assert source.warnings.messages() == ["a unit over 20,000 characters was split (--max-unit-chars)"]
+    assert source.warnings.messages() == ["a unit over 5,000 characters was split (--max-chars)"]
 
 
 def test_warnings_are_counted_not_repeated() -> None:
     w = Warnings()
     assert not w
     for _ in range(3):
-        w.add("a unit over 5 characters was split (--max-unit-chars)")
+        w.add("a unit over 5 characters was split (--max-chars)")
     w.add("sheet 'X' not read: no text")
     assert w.messages() == [
-        "a unit over 5 characters was split (--max-unit-chars) (3 times)",
+        "a unit over 5 characters was split (--max-chars) (3 times)",
         "sheet 'X' not read: no text",
     ]
 
@@ -308,7 +308,7 @@ def test_hostile_folder_every_file_has_a_status(inflating_docx: Path, plain_pdf:
     assert status["bomb.docx"][0] == "skipped" and "--max-inflated-mb" in status["bomb.docx"][1]
     assert status["open.pdf"][0] == "ok"
     assert status["locked.pdf"] == ("error", "PDF is encrypted / password-protected")
-    assert status["long.txt"][0] == "ok" and "--max-unit-chars" in status["long.txt"][1]
+    assert status["long.txt"][0] == "ok" and "--max-chars" in status["long.txt"][1]
     assert status["escape.txt"][0] == "skipped" and "--follow-symlinks" in status["escape.txt"][1]
     assert status["gone.txt"][0] == "skipped" and status["gone.txt"][1].startswith("broken symbolic link")
 

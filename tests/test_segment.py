@@ -323,14 +323,14 @@ def test_long_units_are_split_at_whitespace_with_exact_offsets() -> None:
 
     text = "alpha beta\tgamma " * 40 + "\n\nShort sentence here."
     warnings = Warnings()
-    units = segment(text, limits=Limits(max_unit_chars=50), warnings=warnings)
+    units = segment(text, limits=Limits(max_chars=50), warnings=warnings)
     assert all(len(u.text) <= 50 and text[u.start : u.end] == u.text for u in units)
     assert all(not u.text.startswith(" ") and not u.text.endswith(" ") for u in units)
     assert units[-1].text == "Short sentence here."
     assert " ".join(u.text for u in units[:-1]).split() == text.split()[:-3]  # nothing lost
-    assert warnings.messages() == ["a unit over 50 characters was split (--max-unit-chars)"]
+    assert warnings.messages() == ["a unit over 50 characters was split (--max-chars)"]
     # A run with no whitespace is cut hard at the limit.
-    hard = segment("x" * 120, limits=Limits(max_unit_chars=50))
+    hard = segment("x" * 120, limits=Limits(max_chars=50))
     assert [len(u.text) for u in hard] == [50, 50, 20]
 
 

@@ -92,21 +92,22 @@ class Limits:
             sizes the archive declares and the bytes actually inflated are
             checked, so a zip bomb is refused before it fills memory
             (``--max-inflated-mb``).
-        max_units: Most units kept per document (a whole file for prose
-            formats, one row for tables); later units are dropped with a
-            warning (``--max-units``).
-        max_unit_chars: Longest unit in characters; longer units (a table
-            dump, a text with no sentence ends) are split at whitespace into
-            pieces no longer than this, with a warning (``--max-unit-chars``).
+        max_units: Most units kept per file; segmentation stops a document
+            there and the batch layer stops a table there, with a warning
+            (``--max-units``).
+        max_chars: Longest unit in characters; longer units (a table dump,
+            a text with no sentence ends) are split at whitespace into pieces
+            no longer than this, with a warning; no text is lost
+            (``--max-chars``).
     """
 
     max_bytes: int = 50_000_000
     max_inflated_bytes: int = 100_000_000
-    max_units: int = 100_000
-    max_unit_chars: int = 20_000
+    max_units: int = 2_000_000
+    max_chars: int = 5_000
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_inflated_bytes", "max_units", "max_unit_chars"):
+        for name in ("max_bytes", "max_inflated_bytes", "max_units", "max_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
