@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ._columns import cell_text, detect_text_column, json_safe, resolve_column
-from ._document import CHUNK, Document, Limits, ReadError, TextBuilder, Warnings, clean, open_error, short
+from ._document import CHUNK, Document, Limits, ReadError, TextBuilder, Warnings, clean, fmt_size, open_error, short
 from .decoding import BINARY_REASON, bom_encoding, control_ratio, guess_non_latin, normalise_newlines, utf16_without_bom
-from ._zip import InflateBudget
+from ._zip import InflateBudget, inflation_refused
 from .layout import text_blocks
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def read_tabular(
         text_column: The text column, or ``None`` to detect it.
         file_hasher: A ``hashlib`` SHA-256 object fed with the whole file;
             each row's content hash extends a copy of it.
-        limits: Resource bounds (Excel: ``max_inflated_bytes``).
+        limits: Resource bounds (Excel and Parquet: ``max_inflated_bytes``).
         warnings: Collects what was passed over (sheets without text).
 
     Raises:
@@ -55,7 +55,7 @@ def read_tabular(
     elif fmt == "jsonl":
         rows, encoding = _jsonl_rows(p, text_column)
     else:
-        rows, encoding = _parquet_rows(p, text_column), None
+        rows, encoding = _parquet_rows(p, text_column, limits.max_inflated_bytes), None
     produced = skipped = 0
     column = "?"
     for index, column, raw_text, row in rows:
@@ -381,7 +381,7 @@ def _jsonl_column(buffered: Sequence[tuple[int, Mapping[str, Any]]], text_column
     return detect_text_column(names, [rec for _, rec in buffered])
 
 
-def _parquet_rows(p: Path, text_column: str | None) -> _RowIter:
+def _parquet_rows(p: Path, text_column: str | None, max_inflated_bytes: int) -> _RowIter:
     import pyarrow.parquet as pq
 
     try:
@@ -389,6 +389,12 @@ def _parquet_rows(p: Path, text_column: str | None) -> _RowIter:
     except Exception as exc:
         raise ReadError("error", f"corrupt or unreadable Parquet file: {short(exc)}") from None
     try:
+        # Batches are cut from one decompressed row group at a time, so the
+        # largest row group is what memory must hold.
+        meta = pf.metadata
+        biggest = max((meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), default=0)
+        if biggest > max_inflated_bytes:
+            raise inflation_refused("Parquet row group", fmt_size(biggest), max_inflated_bytes)
         names = list(pf.schema_arrow.names)
         column: str | None = None
         if text_column is not None:

@@ -1,4 +1,4 @@
-"""Bounded reading of zip-based formats (.docx, .xlsx): refuse zip bombs before they inflate.
+"""Bounded reading of compressed formats (.docx, .xlsx, Parquet): refuse bombs before they inflate.
 
 A zip member's size is declared twice (local header and central directory)
 and either may lie. Python's ``zipfile`` never returns more bytes than the
@@ -18,6 +18,15 @@ from typing import IO
 from ._document import ReadError, fmt_size
 
 
+def inflation_refused(what: str, size_text: str, limit: int) -> ReadError:
+    """The ``skipped`` error for a file whose decompressed content is over ``limit`` bytes."""
+    return ReadError(
+        "skipped",
+        f"{what} inflates to {size_text} when decompressed, "
+        f"over the {fmt_size(limit, limit=True)} limit (--max-inflated-mb)",
+    )
+
+
 class InflateBudget:
     """How many decompressed bytes one file's zip members may still produce.
 
@@ -34,11 +43,7 @@ class InflateBudget:
         self.used = 0
 
     def _refuse(self, size_text: str) -> ReadError:
-        return ReadError(
-            "skipped",
-            f"{self.what} inflates to {size_text} when unzipped, over the "
-            f"{fmt_size(self.limit, limit=True)} limit (--max-inflated-mb)",
-        )
+        return inflation_refused(self.what, size_text, self.limit)
 
     def check_declared(self, names: Iterable[str]) -> None:
         """Refuse the file if the members' declared sizes already exceed the limit.
