@@ -11,11 +11,16 @@ Importing the package has no side effects and stays light: the heavier parts
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from .labels import LABELS, REGISTERS, SIGNS, TAXONOMY
 
-__version__ = "0.1.0"
+# The one source of the version is pyproject.toml, read from the installed metadata.
+try:
+    __version__ = version("lo_signals")
+except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "LABELS",

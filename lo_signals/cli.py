@@ -55,11 +55,12 @@ def train(
 @app.command()
 def evaluate(
     model: Annotated[list[str], typer.Option("--model", "-m", help="Model name (default, linear, lexicon, transformer) or directory; repeat to compare.")],
-    data: Annotated[Path, typer.Option(help="Labelled JSONL (text, labels, aspirations, register).")],
+    data: Annotated[Path, typer.Option(help="Labelled JSONL or CSV (text, labels, aspirations, register).")],
     out: Annotated[Optional[Path], typer.Option(help="Directory for metrics.json and metrics.md.")] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% intervals.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     record: Annotated[bool, typer.Option(help="Write the metrics into each model's meta.json and model card.")] = False,
+    device: Annotated[Optional[str], typer.Option(help="Where transformer models run: auto, cpu, cuda or mps (other models run on the CPU).")] = None,
 ) -> None:
     """Per-label metrics, macro/micro F1 with bootstrap intervals, rhetoric false positives, calibration."""
     from .evaluation import evaluate as run_evaluate
@@ -67,7 +68,7 @@ def evaluate(
     if not data.is_file():
         _fail(f"no such file: {data}")
     try:
-        report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed, record=record)
+        report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed, record=record, device=device)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         _fail(str(exc))
     # Plain echo: the Markdown table must not be re-wrapped to the terminal width.

@@ -15,23 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .labels import LABELS, REGISTERS, SIGNS, to_multi_hot
+from .corpus import LabelledData, labelled_from_rows, read_jsonl, read_labelled
+from .labels import LABELS, REGISTERS, SIGNS, label_matrix
 
 __all__ = ["evaluate", "evaluate_predictions", "read_jsonl", "bootstrap_ci", "markdown_table", "expected_calibration_error"]
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Read a JSONL file into a list of dicts, naming the line of any bad row."""
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-    return rows
 
 
 def _f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
@@ -124,8 +111,8 @@ def evaluate_predictions(
     """
     from sklearn.metrics import precision_recall_fscore_support
 
-    y = to_multi_hot(gold_labels, labels).astype(bool)
-    p = to_multi_hot(pred_labels, labels).astype(bool)
+    y = label_matrix(gold_labels, labels).astype(bool)
+    p = label_matrix(pred_labels, labels).astype(bool)
     if y.shape != p.shape:
         raise ValueError("gold and predicted label lists differ in length")
     prec, rec, f1, sup = precision_recall_fscore_support(y, p, average=None, zero_division=0)
@@ -148,7 +135,7 @@ def evaluate_predictions(
             by_reg[reg] = {"macro_f1": _macro_micro(y[mask], p[mask])[0], "n": int(mask.sum())}
         out["macro_f1_by_register"] = by_reg
     if gold_aspirations is not None:
-        ga = to_multi_hot(gold_aspirations, SIGNS).astype(bool)
+        ga = label_matrix(gold_aspirations, SIGNS).astype(bool)
         rhetoric_only = ga.any(1) & ~y.any(1)
         n_rhet = int(rhetoric_only.sum())
         flagged = p[rhetoric_only].any(1)
@@ -161,7 +148,7 @@ def evaluate_predictions(
                 "n": n_rhet,
             }
         if pred_aspirations is not None:
-            pa = to_multi_hot(pred_aspirations, SIGNS).astype(bool)
+            pa = label_matrix(pred_aspirations, SIGNS).astype(bool)
             a_prec, a_rec, a_f1, a_sup = precision_recall_fscore_support(ga, pa, average=None, zero_division=0)
             out["aspirations"] = {
                 "macro_f1": float(a_f1.mean()),
@@ -193,41 +180,45 @@ def evaluate(
     n_boot: int = 1000,
     seed: int = 0,
     record: bool = False,
+    device: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate one or several models on labelled units.
 
     Args:
         models: A model (loaded scorer), a model name or directory, or a list of
             them; names and paths go through :func:`lo_signals.load`.
-        data: A JSONL file with ``text`` and ``labels`` (and optionally
-            ``aspirations`` and ``register``), or a list of such dicts.
+        data: A JSONL or CSV file with ``text`` and ``labels`` (and optionally
+            ``aspirations`` and ``register``; see
+            :func:`lo_signals.corpus.read_labelled`), a list of such dicts, or
+            :class:`~lo_signals.corpus.LabelledData`.
         out: If given, a directory to write ``metrics.json`` and ``metrics.md``.
         n_boot: Bootstrap resamples.
         seed: Bootstrap seed.
         record: Also write each model's metrics into its directory's
             ``meta.json`` (under the data file's stem, e.g. ``test``) and
             regenerate its model card. Needs ``data`` to be a file.
+        device: Where transformer models run (``auto``, ``cpu``, ``cuda``, ``mps``);
+            other backends ignore it.
 
     Returns:
         ``{"data": ..., "models": {name: metrics}, "table": markdown}``.
     """
-    from .models import load
+    from .models import resolve
 
-    rows = read_jsonl(data) if isinstance(data, (str, Path)) else list(data)
-    if not rows:
-        raise ValueError("no units to evaluate on")
-    for i, row in enumerate(rows):
-        if "text" not in row or "labels" not in row:
-            raise ValueError(f"row {i} lacks 'text' or 'labels'")
-    texts = [r["text"] for r in rows]
-    gold = [r["labels"] for r in rows]
-    has_asp = all("aspirations" in r for r in rows)
-    gold_asp = [r["aspirations"] for r in rows] if has_asp else None
-    registers = [r.get("register", "unknown") for r in rows]
+    if isinstance(data, (str, Path)):
+        labelled = read_labelled(data)
+    elif isinstance(data, LabelledData):
+        labelled = data
+    else:
+        labelled = labelled_from_rows(data, source="data")
+    texts = labelled.texts
+    gold = labelled.label_lists()
+    gold_asp = labelled.aspiration_lists()
+    registers = labelled.registers
     model_list = models if isinstance(models, (list, tuple)) else [models]
     results: dict[str, Any] = {}
     for given in model_list:
-        model = load(given) if isinstance(given, (str, Path)) or given is None else given
+        model = resolve(given, device=device)
         name = _model_name(model, given)
         label_p, _, pred, pred_asp = model.predict_all(texts)
         metrics = evaluate_predictions(
@@ -245,8 +236,8 @@ def evaluate(
         if record:
             _record(model, {k: v for k, v in metrics.items() if k != "model"}, data)
     report = {
-        "data": str(data) if isinstance(data, (str, Path)) else f"{len(rows)} rows",
-        "n": len(rows),
+        "data": str(data) if isinstance(data, (str, Path)) else f"{len(labelled)} rows",
+        "n": len(labelled),
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "models": results,
     }
@@ -260,7 +251,7 @@ def evaluate(
 
 
 def _record(model: Any, metrics: dict[str, Any], data: Any) -> None:
-    from .corpus import file_sha256
+    from ._hashing import file_sha256
     from .models import read_meta, write_meta
 
     if not isinstance(data, (str, Path)) or getattr(model, "path_", None) is None:

@@ -2,10 +2,10 @@
 
 One function, :func:`finetune`, with its options in a frozen dataclass. It
 reads the corpus JSONL (or any CSV/JSONL with a text column and label
-columns) through ``datasets``, trains with BCE (``pos_weight`` for imbalance),
+columns) with :func:`lo_signals.corpus.read_labelled`, trains with BCE (``pos_weight`` for imbalance),
 dynamic padding, length-grouped batches, gradient accumulation and early
 stopping on dev macro-F1, tunes per-label thresholds on dev and writes a model
-directory that :func:`lo_signals.load` serves. Needs the ``[transformers]`` extra.
+directory through :meth:`TransformerScorer.save` that :func:`lo_signals.load` serves. Needs the ``[transformers]`` extra.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._hashing import file_sha256
-from .labels import LABELS, SIGNS
+from .corpus import read_labelled
 
-__all__ = ["FinetuneConfig", "finetune", "read_labelled"]
+__all__ = ["FinetuneConfig", "finetune", "read_labelled"]  # read_labelled lives in corpus; kept importable here
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class FinetuneConfig:
         batch_size: Units per optimiser step (before accumulation).
         grad_accum: Batches accumulated per optimiser step.
         max_length: Tokens kept per unit.
-        seed: Seed for Python, numpy and torch.
+        seed: Seed for every random choice: Python, numpy and torch (the output
+            layer's initialisation, dropout) and the batch order.
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
         precision: ``fp32``, ``bf16`` or ``fp16`` (fp16 needs CUDA).
         max_steps: Stop after this many optimiser steps (for smoke tests).
@@ -69,103 +70,6 @@ class FinetuneConfig:
     save_partial: bool = False
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
-
-
-@dataclass
-class _Data:
-    texts: list[str]
-    y: np.ndarray  # (n, labels)
-    a: np.ndarray | None  # (n, aspiration labels)
-    registers: list[str] = field(default_factory=list)
-
-
-def read_labelled(
-    path: str | Path,
-    labels: Sequence[str] | None = None,
-    text_column: str = "text",
-    aspiration_labels: Sequence[str] | None = None,
-) -> tuple[_Data, tuple[str, ...], tuple[str, ...]]:
-    """Read a CSV or JSONL of labelled units through ``datasets``.
-
-    Two layouts are understood: a ``labels`` column holding lists of ids (the
-    corpus format, with an optional ``aspirations`` column), or one 0/1 column
-    per label (name the columns with ``labels``).
-
-    Args:
-        path: A ``.jsonl``/``.json`` or ``.csv`` file.
-        labels: The label set. Default: the contract's LABELS for the list
-            layout; required for the column layout.
-        text_column: Column with the text.
-        aspiration_labels: Aspiration ids (list layout only); default SIGNS when
-            the file has an ``aspirations`` column and the label set is LABELS.
-
-    Returns:
-        ``(data, labels, aspiration_labels)``.
-
-    Raises:
-        ValueError: Naming the row, for unknown or malformed labels or missing text.
-    """
-    from datasets import load_dataset
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    kind = {".jsonl": "json", ".json": "json", ".csv": "csv"}.get(path.suffix.lower())
-    if kind is None:
-        raise ValueError(f"{path}: use a .jsonl or .csv file")
-    ds = load_dataset(kind, data_files=str(path), split="train")
-    cols = set(ds.column_names)
-    if text_column not in cols:
-        raise ValueError(f"{path}: no text column {text_column!r}; columns are {sorted(cols)}")
-    texts = []
-    for i, t in enumerate(ds[text_column]):
-        if not isinstance(t, str) or not t.strip():
-            raise ValueError(f"{path}: row {i} has no text in {text_column!r}")
-        texts.append(t)
-    if "labels" in cols and (labels is None or not set(labels) <= cols):
-        label_set = tuple(labels) if labels is not None else LABELS
-        y = _lists_to_matrix(ds["labels"], label_set, path, "labels")
-        asp_set: tuple[str, ...] = ()
-        a = None
-        if "aspirations" in cols:
-            asp_set = tuple(aspiration_labels) if aspiration_labels is not None else (SIGNS if label_set == LABELS else ())
-            if asp_set:
-                a = _lists_to_matrix(ds["aspirations"], asp_set, path, "aspirations")
-    else:
-        if not labels:
-            raise ValueError(f"{path}: no 'labels' column; name the 0/1 label columns with labels=[...] (--labels a,b,c)")
-        label_set = tuple(labels)
-        missing = [c for c in label_set if c not in cols]
-        if missing:
-            raise ValueError(f"{path}: label columns {missing} not found; columns are {sorted(cols)}")
-        y = np.zeros((len(texts), len(label_set)), dtype=np.float32)
-        for j, c in enumerate(label_set):
-            for i, v in enumerate(ds[c]):
-                if v in (0, 1, True, False, "0", "1"):
-                    y[i, j] = float(int(v))
-                else:
-                    raise ValueError(f"{path}: row {i} column {c!r} is {v!r}; label columns must hold 0 or 1")
-        asp_set, a = (), None
-    registers = list(ds["register"]) if "register" in cols else ["unknown"] * len(texts)
-    return _Data(texts, y, a, registers), label_set, asp_set
-
-
-def _lists_to_matrix(values: Sequence[Any], label_set: Sequence[str], path: Path, column: str) -> np.ndarray:
-    index = {label: j for j, label in enumerate(label_set)}
-    out = np.zeros((len(values), len(label_set)), dtype=np.float32)
-    for i, row in enumerate(values):
-        if row is None:  # an empty CSV cell: no labels
-            row = []
-        if isinstance(row, str):  # CSV cells hold "a;b" or "a,b"
-            row = [x for x in row.replace(";", ",").split(",") if x.strip()]
-        if not isinstance(row, (list, tuple)):
-            raise ValueError(f"{path}: row {i} {column} is {row!r}; expected a list of label ids")
-        for label in row:
-            label = label.strip() if isinstance(label, str) else label
-            if label not in index:
-                raise ValueError(f"{path}: row {i} has unknown {column[:-1]} {label!r}; known: {list(label_set)}")
-            out[i, index[label]] = 1.0
-    return out
 
 
 def _seed_everything(seed: int) -> None:
@@ -229,17 +133,16 @@ def finetune(
     from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
     from .evaluation import _macro_micro, evaluate_predictions
-    from .models import make_meta, write_meta
     from .scorers.base import tune_thresholds
 
     say = progress or (lambda _m: None)
     if config.precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"precision must be fp32, bf16 or fp16, got {config.precision!r}")
     _seed_everything(config.seed)
-    with quiet_loading():
-        tr, label_set, asp_set = read_labelled(train, labels, text_column)
-        dv, dev_labels, dev_asp = read_labelled(dev, label_set, text_column, asp_set or None)
-    if dev_labels != label_set:
+    tr = read_labelled(train, labels, text_column)
+    label_set, asp_set = tr.labels, tr.aspiration_labels
+    dv = read_labelled(dev, label_set, text_column, asp_set or None)
+    if dv.labels != label_set:
         raise ValueError("train and dev files have different label sets")
     use_asp = tr.a is not None and dv.a is not None and bool(asp_set)
     asp_set = asp_set if use_asp else ()
@@ -356,27 +259,16 @@ def finetune(
     asp_thresholds = tune_thresholds(dv.a.astype(bool), p[:, n_lab:]) if use_asp else np.array([])
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    from safetensors.torch import save_file
-
     base_is_minilm = config.base in MINILM_NAMES
     partial = bool(config.save_partial and trainable_prefixes is not None)
     if partial and not base_is_minilm and not Path(base_path).is_dir():
         raise ValueError("save_partial needs a base that is installed locally (the packaged MiniLM or a directory)")
-    state = network.state_dict()
-    if partial:
-        state = {k: v.detach().cpu().to(torch.float16).contiguous() for k, v in state.items() if k.startswith(trainable_prefixes)}
-    else:
-        state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-        encoder.config.save_pretrained(out)
-        tokenizer.save_pretrained(out)
-    save_file(state, str(out / "model.safetensors"))
 
-    scorer = TransformerScorer(max_length=config.max_length, device=device)
+    scorer = TransformerScorer(max_length=config.max_length, device=device, precision="fp32")
     scorer._attach(network, tokenizer, label_set, asp_set, thresholds, asp_thresholds if use_asp else [])
+    scorer.partial_keys_ = tuple(k for k in network.state_dict() if k.startswith(trainable_prefixes)) if partial else None
     pred = scorer._decide(p[:, :n_lab], thresholds, label_set)
-    gold = [[label_set[j] for j in np.flatnonzero(r)] for r in dv.y]
-    dev_metrics = evaluate_predictions(gold, pred, p[:, :n_lab], labels=label_set, n_boot=200, seed=config.seed) if label_set else {}
+    dev_metrics = evaluate_predictions(dv.label_lists(), pred, p[:, :n_lab], labels=label_set, n_boot=200, seed=config.seed) if label_set else {}
     hashes = {Path(train).name: file_sha256(Path(train)), Path(dev).name: file_sha256(Path(dev))}
     base_weights = Path(base_path) / "model.safetensors"
     base_info = {
@@ -389,8 +281,9 @@ def finetune(
             else "user supplied"
         ),
     }
-    meta = make_meta(
-        scorer,
+    scorer.base_ = base_info
+    scorer.save(
+        out,
         name=out.name,
         params=asdict(config),
         training_data=hashes,
@@ -400,12 +293,7 @@ def finetune(
             f"({n_lab} evidence labels, {n_asp} aspiration labels)."
             + (" Only the top layers and the output layer are stored (fp16); the rest is the checksum-verified base." if partial else "")
         ),
-        labels=label_set,
-        aspiration_labels=asp_set,
-        extra={"base": base_info, "partial": partial, "max_length": config.max_length, "history": history, "device": device},
+        extra={"history": history, "device": device},
     )
-    write_meta(out, meta)
     (out / "eval.json").write_text(json.dumps({"dev": dev_metrics, "history": history}, indent=2) + "\n", encoding="utf-8")
-    scorer.meta_ = meta
-    scorer.path_ = str(out)
     return scorer

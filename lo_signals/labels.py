@@ -17,6 +17,7 @@ __all__ = [
     "Label",
     "TAXONOMY",
     "validate_labels",
+    "label_matrix",
     "to_multi_hot",
     "from_multi_hot",
 ]
@@ -115,17 +116,64 @@ def validate_labels(values: Iterable[str], allowed: Sequence[str] = LABELS, *, w
     return [label for label in allowed if label in seen]
 
 
-def to_multi_hot(rows: Iterable[Iterable[str]], labels: Sequence[str] = LABELS):
-    """Turn lists of label ids into an ``(n, len(labels))`` 0/1 integer array."""
+def _label_cell(value: object, where: str) -> list:
+    """One row's labels as a list: accepts a list/tuple, ``None`` or a CSV cell ("a;b", "a,b" or a JSON list)."""
+    if value is None:  # an empty CSV cell: no labels
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError(f"{where}labels cell {value!r} is not a JSON list") from None
+        else:
+            return [x.strip() for x in text.replace(";", ",").split(",") if x.strip()]
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        value = value.tolist()  # numpy arrays and pandas cells holding lists
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{where}labels are {value!r}; expected a list of label ids")
+    return list(value)
+
+
+def label_matrix(values, labels: Sequence[str] = LABELS):
+    """Turn label lists (or a ready 0/1 matrix) into an ``(n, len(labels))`` int8 array.
+
+    The one converter used by fitting, evaluation and the corpus readers.
+
+    Args:
+        values: A 2-D 0/1 (or boolean) array with one column per label, or one
+            entry per row: a list of label ids, ``None`` (no labels) or a CSV
+            cell such as ``"a;b"``, ``"a,b"`` or ``'["a", "b"]'``.
+        labels: The label ids, in column order.
+
+    Returns:
+        ``(n, len(labels))`` int8 array of 0/1.
+
+    Raises:
+        ValueError: Naming the row, for an unknown id or a malformed entry, or
+            for a matrix with the wrong number of columns.
+    """
     import numpy as np
 
+    if isinstance(values, np.ndarray) and values.ndim == 2:
+        if values.shape[1] != len(labels):
+            raise ValueError(f"label matrix must have shape (n, {len(labels)}), got {values.shape}")
+        return values.astype(np.int8)
     index = {label: i for i, label in enumerate(labels)}
-    rows = list(rows)
+    rows = list(values)
     out = np.zeros((len(rows), len(labels)), dtype=np.int8)
     for i, row in enumerate(rows):
-        for label in validate_labels(row, labels, where=f"row {i}: "):
+        where = f"row {i}: "
+        for label in validate_labels(_label_cell(row, where), labels, where=where):
             out[i, index[label]] = 1
     return out
+
+
+#: Earlier name of :func:`label_matrix`, kept for existing code.
+to_multi_hot = label_matrix
 
 
 def from_multi_hot(matrix, labels: Sequence[str] = LABELS) -> list[list[str]]:

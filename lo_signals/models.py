@@ -243,38 +243,26 @@ def load(
     return resolve(model, device=device, precision=precision, batch_size=batch_size)
 
 
-# Replaced by an exact allow-list (issue 11).
-_TRUSTED_PREFIXES = ("numpy.", "builtins.")
-_FORBIDDEN = ("builtins.eval", "builtins.exec", "builtins.open", "builtins.getattr", "builtins.__import__", "builtins.compile")
-
-
-def _skops_load(file: Path) -> Any:
-    import skops.io as sio
-
-    untrusted = sio.get_untrusted_types(file=file)
-    bad = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES) or t.startswith(_FORBIDDEN)]
-    if bad:
-        raise ValueError(f"{file} contains types that lo_signals will not load: {bad}")
-    return sio.load(file, trusted=untrusted)
+#: Layout of a model directory that meta.json records (2: own lexicon copy, file hashes).
+FORMAT_VERSION = 2
 
 
 def save(
     scorer: Any,
     path: str | Path,
     *,
-    name: str,
+    name: str | None = None,
     training_data: dict[str, str] | None = None,
     metrics: dict[str, Any] | None = None,
     description: str = "",
     extra_files: dict[str, str] | None = None,
 ) -> Path:
-    """Write a fitted scikit-learn-backed scorer as a model directory.
+    """Write a fitted scorer as a model directory (same as ``scorer.save(path, ...)``).
 
     Args:
-        scorer: A fitted :class:`~lo_signals.scorers.linear.LinearScorer` or
-            :class:`~lo_signals.scorers.lexicon.LexiconScorer`.
+        scorer: A fitted scorer of any registered backend.
         path: Directory to write (created; existing files are overwritten).
-        name: Short model name for the card.
+        name: Short model name for the card (default: the directory's name).
         training_data: ``{file name: sha256}`` of the data it was trained on.
         metrics: Evaluation results to record (dev and test).
         description: A paragraph for the model card.
@@ -283,31 +271,9 @@ def save(
     Returns:
         The directory path.
     """
-    import skops.io as sio
-
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    backend = scorer.backend
-    if backend == "linear":
-        sio.dump(scorer.state(), path / "model.skops")
-    elif backend == "lexicon":
-        from .scorers.lexicon import _read_lexicon_text
-
-        (path / "lexicon.json").write_text(_read_lexicon_text(scorer.lexicon_path), encoding="utf-8")
-    else:
-        raise ValueError(f"save() handles scikit-learn backends; {backend!r} models are saved by their trainer")
-    for fname, text in (extra_files or {}).items():
-        (path / fname).write_text(text, encoding="utf-8")
-    meta = make_meta(
-        scorer,
-        name=name,
-        training_data=training_data,
-        metrics=metrics,
-        params=scorer.get_params(),
-        description=description,
+    return scorer.save(
+        path, name=name, training_data=training_data, metrics=metrics, description=description, extra_files=extra_files
     )
-    write_meta(path, meta)
-    return path
 
 
 def make_meta(
@@ -320,23 +286,42 @@ def make_meta(
     description: str = "",
     labels: Sequence[str] | None = None,
     aspiration_labels: Sequence[str] | None = None,
+    files: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``meta.json`` record for a model."""
-    from .scorers.lexicon import load_lexicon
+    """The ``meta.json`` record for a model: the one place it is built.
 
-    # The data file's version and hash; compiling the patterns is not needed here.
-    lex = load_lexicon()
+    The lexicon recorded is the one the scorer was fitted with
+    (``scorer.lexicon_data_``), or none for backends that use no lexicon.
+
+    Args:
+        scorer: The fitted scorer.
+        name: Model name.
+        params: Its parameters (JSON-ready after conversion of numpy scalars and tuples).
+        training_data: ``{file name: sha256}`` of its training data.
+        metrics: Evaluation results by split.
+        description: A paragraph for the model card.
+        labels: Label ids (default: ``scorer.labels_``).
+        aspiration_labels: Aspiration ids (default: ``scorer.aspiration_labels_``).
+        files: ``{file name: sha256}`` of the files the directory holds; checked on load.
+        extra: Backend-specific fields.
+
+    Returns:
+        The ``meta.json`` contents.
+    """
+    lex = getattr(scorer, "lexicon_data_", None)
     meta = {
         "name": name,
         "backend": scorer.backend,
-        "labels": list(labels or scorer.labels_),
+        "format_version": FORMAT_VERSION,
+        "labels": list(labels if labels is not None else scorer.labels_),
         "aspiration_labels": list(aspiration_labels if aspiration_labels is not None else scorer.aspiration_labels_),
         "thresholds": [round(float(t), 4) for t in scorer.thresholds_],
         "aspiration_thresholds": [round(float(t), 4) for t in scorer.aspiration_thresholds_],
         "params": _jsonable(params),
         "versions": library_versions(),
-        "lexicon": {"version": lex.get("version"), "sha256": lex["sha256"]},
+        "lexicon": {"file": "lexicon.json", "version": lex.parsed().get("version"), "sha256": lex.sha256} if lex is not None else None,
+        "files": dict(files or {}),
         "training_data": training_data or {},
         "metrics": metrics or {},
         "description": description,
@@ -363,6 +348,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _lexicon_line(lex: dict[str, Any] | None) -> str:
+    if not lex:
+        return "none (this backend uses no lexicon)"
+    where = f", copied into this directory as `{lex['file']}`" if lex.get("file") else ""
+    return f"{lex.get('version')} (sha256 `{str(lex.get('sha256'))[:12]}…`{where})"
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """Render a Markdown model card from ``meta.json`` contents."""
     lines = [f"# lo_signals model: {meta.get('name', '?')}", ""]
@@ -376,7 +368,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- aspiration labels: {', '.join('`%s`' % l for l in meta.get('aspiration_labels', []))}",
         f"- created: {meta.get('created')}",
         f"- library versions: {', '.join(f'{k} {v}' for k, v in meta.get('versions', {}).items())}",
-        f"- lexicon: {meta.get('lexicon', {}).get('version')} (sha256 `{str(meta.get('lexicon', {}).get('sha256'))[:12]}…`)",
+        f"- lexicon: {_lexicon_line(meta.get('lexicon'))}",
         "",
         "## Thresholds",
         "",

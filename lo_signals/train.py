@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .corpus import SPLITS, corpus_dir, file_sha256, load_split
+from ._hashing import file_sha256
+from .corpus import SPLITS, corpus_dir, read_labelled
 from .evaluation import evaluate, markdown_table
-from .labels import LABELS, SIGNS, to_multi_hot
 
 __all__ = ["train_models", "BACKENDS", "DEFAULT_PARAMS"]
 
@@ -38,17 +38,25 @@ _DESCRIPTIONS = {
 }
 
 
-def _build(backend: str, seed: int):
-    from .scorers.lexicon import LexiconScorer
-    from .scorers.linear import LinearScorer
+#: How each shipped model is built: (registered backend, constructor parameters,
+#: split it is fitted on). The lexicon backend only tunes thresholds, so it sees dev only.
+RECIPES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "lexicon": ("lexicon", {}, "dev"),
+    "linear": ("linear", LINEAR_PARAMS, "train"),
+    "default": ("linear", DEFAULT_PARAMS, "train"),
+}
 
-    if backend == "lexicon":
-        return LexiconScorer()
-    if backend == "linear":
-        return LinearScorer(random_state=seed, **LINEAR_PARAMS)
-    if backend == "default":
-        return LinearScorer(random_state=seed, **DEFAULT_PARAMS)
-    raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+
+def _build(name: str, seed: int):
+    from .models import backend_class
+
+    if name not in RECIPES:
+        raise ValueError(f"unknown backend {name!r}; choose from {BACKENDS}")
+    backend, params, _ = RECIPES[name]
+    model = backend_class(backend)(**params)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=seed)
+    return model
 
 
 def train_models(
@@ -72,22 +80,22 @@ def train_models(
     Returns:
         ``{backend: model directory}``.
     """
-    from .models import bundled_models_dir, save
+    from .models import bundled_models_dir
 
     say = progress or (lambda _msg: None)
     root = corpus_dir(corpus)
-    data = {split: load_split(split, root) for split in SPLITS}
+    data = {split: read_labelled(root / f"{split}.jsonl") for split in SPLITS}
     hashes = {f"{split}.jsonl": file_sha256(root / f"{split}.jsonl") for split in SPLITS}
     out_dir = Path(out) if out is not None else bundled_models_dir()
-    texts = {s: [r["text"] for r in rows] for s, rows in data.items()}
-    Y = {s: to_multi_hot([r["labels"] for r in rows], LABELS) for s, rows in data.items()}
-    A = {s: to_multi_hot([r["aspirations"] for r in rows], SIGNS) for s, rows in data.items()}
+    texts = {s: d.texts for s, d in data.items()}
+    Y = {s: d.y for s, d in data.items()}
+    A = {s: d.a for s, d in data.items()}
     written: dict[str, Path] = {}
     results: dict[str, Any] = {}
     for backend in backends:
         say(f"training {backend} on {len(texts['train'])} units")
         model = _build(backend, seed)
-        if backend == "lexicon":
+        if RECIPES[backend][2] == "dev":
             model.fit(texts["dev"], Y["dev"], aspirations=A["dev"])
         else:
             model.fit(
@@ -103,8 +111,7 @@ def train_models(
         for m in metrics.values():
             m.pop("model", None)
         results[backend] = metrics["test"]
-        path = save(
-            model,
+        path = model.save(
             out_dir / backend,
             name=backend,
             training_data=hashes,

@@ -92,3 +92,23 @@ def test_record_writes_metrics_into_the_model_directory(tmp_path, tiny_path, tin
     assert "### tiny" in (path / "README.md").read_text()
     with pytest.raises(ValueError):
         evaluate([load(path)], tiny_rows, n_boot=5, record=True)
+
+
+def test_evaluate_reads_csv_through_the_cli(tmp_path, tiny_rows):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from lo_signals.cli import app
+
+    p = tmp_path / "x.csv"
+    with open(p, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "labels", "aspirations", "register"])
+        for r in tiny_rows:
+            w.writerow([r["text"], ";".join(r["labels"]), ";".join(r["aspirations"]), r.get("register", "")])
+    result = CliRunner().invoke(app, ["evaluate", "--model", "lexicon", "--data", str(p), "--n-boot", "20"])
+    assert result.exit_code == 0, result.output
+    from_csv = evaluate("lexicon", p, n_boot=20)["models"]["lexicon"]
+    from_jsonl = evaluate("lexicon", tiny_rows, n_boot=20)["models"]["lexicon"]
+    assert from_csv["macro_f1"] == from_jsonl["macro_f1"] and from_csv["n"] == len(tiny_rows)

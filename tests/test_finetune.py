@@ -61,7 +61,7 @@ def test_own_label_set_from_csv_columns(tiny_bert, tmp_path):
 def test_bad_labels_are_named_with_their_row(tmp_path):
     p = tmp_path / "bad.jsonl"
     p.write_text('{"text": "fine", "labels": ["open_dialogue"]}\n{"text": "odd", "labels": ["openness"]}\n')
-    with pytest.raises(ValueError, match="row 1 .*openness"):
+    with pytest.raises(ValueError, match=r"row 1\b.*openness"):
         read_labelled(p)
     q = tmp_path / "bad.csv"
     pd.DataFrame({"text": ["a", "b"], "x": [0, 2]}).to_csv(q, index=False)
@@ -85,7 +85,25 @@ def test_csv_with_joined_label_cells_and_empty_cells(tmp_path):
     p = tmp_path / "c.csv"
     pd.DataFrame({"text": ["a", "b", "c"], "labels": ["open_dialogue;blame_defensiveness", None, "open_dialogue"],
                   "aspirations": [None, "open_dialogue", None]}).to_csv(p, index=False)
-    data, labels, asps = read_labelled(p)
-    assert labels == LABELS and asps == SIGNS
+    data = read_labelled(p)
+    assert data.labels == LABELS and data.aspiration_labels == SIGNS
     assert data.y[:, 2].tolist() == [1, 0, 1] and data.y[:, 4].tolist() == [1, 0, 0]
     assert data.a[:, 2].tolist() == [0, 1, 0]
+
+
+def test_seed_reaches_the_output_layer(tiny_bert, tiny_path, tmp_path):
+    from safetensors.numpy import load_file
+    from typer.testing import CliRunner
+
+    from lo_signals.cli import app
+
+    def weights(seed: int, out) -> np.ndarray:
+        args = ["finetune", "--train", str(tiny_path), "--dev", str(tiny_path), "--out", str(out), "--base", str(tiny_bert),
+                "--epochs", "1", "--max-steps", "1", "--batch-size", "8", "--device", "cpu", "--seed", str(seed)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return load_file(str(out / "model.safetensors"))["classifier.weight"]
+
+    one, two, one_again = weights(1, tmp_path / "a"), weights(2, tmp_path / "b"), weights(1, tmp_path / "c")
+    assert not np.allclose(one, two)
+    np.testing.assert_allclose(one, one_again, atol=1e-6)

@@ -13,10 +13,17 @@ def test_rebuilt_default_matches_the_shipped_model(tmp_path):
     rebuilt = lo_signals.load(written["default"])
     shipped = lo_signals.load()
     texts = [r["text"] for r in load_split("test")]
-    np.testing.assert_allclose(rebuilt.predict_proba(texts), shipped.predict_proba(texts), atol=1e-6)
+    # Labels must match exactly. Probabilities differ in the last digits with the
+    # CPU and BLAS thread count (1.3e-5 seen across machines, 3e-4 with one
+    # thread), so they are compared to 1e-3: far below any threshold step (0.01).
     assert rebuilt.predict(texts) == shipped.predict(texts)
+    np.testing.assert_allclose(rebuilt.predict_proba(texts), shipped.predict_proba(texts), atol=1e-3)
     assert rebuilt.predict_aspirations(texts) == shipped.predict_aspirations(texts)
-    assert read_meta(written["default"])["training_data"] == shipped.meta_["training_data"]
+    meta = read_meta(written["default"])
+    assert meta["training_data"] == shipped.meta_["training_data"]
+    # The new layout: the model carries the lexicon it was fitted with, hashed.
+    assert (written["default"] / "lexicon.json").is_file()
+    assert set(meta["files"]) == {"model.skops", "lexicon.json"} and meta["lexicon"]["sha256"] == meta["files"]["lexicon.json"]
 
 
 def test_shipped_meta_records_held_out_metrics():

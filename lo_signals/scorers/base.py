@@ -124,8 +124,15 @@ class BaseScorer:
         """
         from ..models import read_meta
 
+        from .._hashing import file_sha256
+
         path = Path(path)
         meta = read_meta(path)
+        for fname, digest in (meta.get("files") or {}).items():
+            # Only plain names inside the directory: meta.json must not point elsewhere.
+            own = path / Path(fname).name
+            if not own.is_file() or file_sha256(own) != digest:
+                raise ValueError(f"{own} is missing or changed since the model was saved (sha256 recorded in meta.json)")
         scorer = cls._from_dir(path, meta, **options)
         if tuple(meta.get("labels", ())) != tuple(scorer.labels_):
             raise ValueError(f"{path}: labels in meta.json do not match the weights")
@@ -137,6 +144,76 @@ class BaseScorer:
     def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "BaseScorer":  # pragma: no cover - abstract
         """Build the fitted scorer from a directory and its ``meta.json`` (each backend implements it)."""
         raise NotImplementedError
+
+    def _save_weights(self, path: Path) -> list[str]:
+        """Write the learned state into ``path``; return the names of the files written."""
+        return []
+
+    def _meta_extra(self) -> dict[str, Any]:
+        """Backend-specific ``meta.json`` fields."""
+        return {}
+
+    def save(
+        self,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        training_data: dict[str, str] | None = None,
+        metrics: dict[str, Any] | None = None,
+        description: str = "",
+        params: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        extra_files: dict[str, str] | None = None,
+    ) -> Path:
+        """Write this fitted scorer as a model directory that :meth:`load` and :func:`lo_signals.load` read.
+
+        The directory holds the weights, a copy of the lexicon the scorer was
+        fitted with (if it uses one), ``meta.json`` (with the sha256 of every
+        file, checked on load) and a ``README.md`` model card.
+
+        Args:
+            path: Directory to write (created; existing files are overwritten).
+            name: Short model name (default: the directory's name).
+            training_data: ``{file name: sha256}`` of the training data.
+            metrics: Evaluation results to record, by split.
+            description: A paragraph for the model card.
+            params: Parameters to record (default: :meth:`get_params`).
+            extra: More ``meta.json`` fields.
+            extra_files: ``{file name: text}`` written beside the weights.
+
+        Returns:
+            The directory path.
+        """
+        from .._hashing import file_sha256
+        from ..models import make_meta, write_meta
+
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        files = list(self._save_weights(path))
+        lexicon = getattr(self, "lexicon_data_", None)
+        if lexicon is not None:
+            (path / "lexicon.json").write_bytes(lexicon.raw)
+            files.append("lexicon.json")
+        for fname, text in (extra_files or {}).items():
+            (path / fname).write_text(text, encoding="utf-8")
+        if params is None:
+            # A lexicon path names a file on this machine; the copy in the directory replaces it.
+            params = {k: (None if k == "lexicon_path" else v) for k, v in self.get_params().items()}
+        meta = make_meta(
+            self,
+            name=name or path.name,
+            params=params,
+            training_data=training_data,
+            metrics=metrics,
+            description=description,
+            files={f: file_sha256(path / f) for f in files},
+            extra={**self._meta_extra(), **(extra or {})},
+        )
+        write_meta(path, meta)
+        self.meta_ = meta
+        self.path_ = str(path)
+        return path
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):
@@ -220,7 +297,15 @@ class BaseScorer:
         return {name: getattr(self, name) for name in names}
 
     def set_params(self, **params: Any) -> "BaseScorer":
-        """Set constructor parameters (scikit-learn convention)."""
+        """Set constructor parameters (scikit-learn convention).
+
+        Raises:
+            ValueError: Naming any key that is not a constructor parameter.
+        """
+        valid = self.get_params()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no parameter(s) {unknown}; valid: {sorted(valid)}")
         for key, value in params.items():
             setattr(self, key, value)
         return self

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import LABELS, SIGNS
+from ..labels import LABELS, SIGNS, label_matrix
 from .base import BaseScorer, check_texts, tune_thresholds
 
-__all__ = ["Evidence", "Lexicon", "LexiconScorer", "load_lexicon"]
+__all__ = ["Evidence", "Lexicon", "LexiconData", "LexiconScorer", "LexiconUser", "load_lexicon", "packaged_lexicon_path"]
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,74 @@ def expand_segments(items: list[list[Any]], max_phrases: int = 20000) -> list[tu
     return [(seg_phrases, gaps)]
 
 
-@lru_cache(maxsize=4)
-def _read_lexicon_text(path: str | None) -> str:
-    if path is None:
-        return resources.files("lo_signals").joinpath("data/lexicon.json").read_text(encoding="utf-8")
-    return Path(path).read_text(encoding="utf-8")
+def packaged_lexicon_path() -> Path:
+    """The lexicon data file shipped in the package (``lo_signals/data/lexicon.json``)."""
+    return Path(str(resources.files("lo_signals").joinpath("data/lexicon.json")))
+
+
+def _parse_lexicon(raw: bytes, sha256: str) -> dict[str, Any]:
+    data = json.loads(raw.decode("utf-8"))
+    unknown = set(data.get("labels", {})) - set(LABELS)
+    if unknown:
+        raise ValueError(f"lexicon names unknown labels: {sorted(unknown)}")
+    data["sha256"] = sha256
+    return data
+
+
+@dataclass(frozen=True)
+class LexiconData:
+    """The exact bytes of a lexicon file and their sha256: what a model is fitted with.
+
+    A scorer that uses a lexicon keeps one of these from ``fit`` on, saves the
+    bytes into its model directory and, when loaded, checks them against the
+    sha256 recorded in ``meta.json``; so editing a lexicon file never changes
+    what an already saved model predicts.
+
+    Attributes:
+        raw: The file's bytes.
+        sha256: Their sha256 hex digest.
+    """
+
+    raw: bytes
+    sha256: str
+
+    @classmethod
+    def read(cls, path: str | Path | None = None) -> "LexiconData":
+        """Read a lexicon file (the packaged one when ``path`` is ``None``)."""
+        raw = (packaged_lexicon_path() if path is None else Path(path)).read_bytes()
+        return cls(raw, hashlib.sha256(raw).hexdigest())
+
+    @classmethod
+    def from_model_dir(cls, path: Path, meta: dict[str, Any]) -> "LexiconData":
+        """The lexicon saved in a model directory, checked against ``meta.json``.
+
+        Directories written before models carried their own copy have no
+        ``lexicon.json``; they are served by the packaged lexicon only while it
+        is byte-identical to the one they recorded.
+
+        Raises:
+            ValueError: If the file's sha256 differs from the recorded one.
+        """
+        expected = (meta.get("lexicon") or {}).get("sha256")
+        own = Path(path) / "lexicon.json"
+        data = cls.read(own if own.is_file() else None)
+        where = own if own.is_file() else packaged_lexicon_path()
+        if not expected:
+            raise ValueError(f"{path}/meta.json records no lexicon sha256, so its lexicon cannot be checked")
+        if data.sha256 != expected:
+            raise ValueError(
+                f"{where} has sha256 {data.sha256[:12]}…, but the model in {path} was fitted with {expected[:12]}…: "
+                "the lexicon changed after the model was saved; restore it or retrain the model"
+            )
+        return data
+
+    def parsed(self) -> dict[str, Any]:
+        """The parsed lexicon, with ``sha256`` added."""
+        return _parse_lexicon(self.raw, self.sha256)
+
+    def compile(self) -> "Lexicon":
+        """The compiled :class:`Lexicon` (built once per process for each distinct file)."""
+        return _compiled(self.sha256, self.raw)
 
 
 def load_lexicon(path: str | Path | None = None) -> dict[str, Any]:
@@ -139,15 +202,9 @@ def load_lexicon(path: str | Path | None = None) -> dict[str, Any]:
         path: A lexicon JSON file; ``None`` for the packaged ``data/lexicon.json``.
 
     Returns:
-        The parsed lexicon, with ``sha256`` of its text added.
+        The parsed lexicon, with ``sha256`` of its bytes added.
     """
-    text = _read_lexicon_text(None if path is None else str(path))
-    data = json.loads(text)
-    unknown = set(data.get("labels", {})) - set(LABELS)
-    if unknown:
-        raise ValueError(f"lexicon names unknown labels: {sorted(unknown)}")
-    data["sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return data
+    return LexiconData.read(path).parsed()
 
 
 class Lexicon:
@@ -203,8 +260,8 @@ class Lexicon:
 
     @classmethod
     def default(cls) -> "Lexicon":
-        """The packaged lexicon, compiled once per process."""
-        return _default_lexicon()
+        """The packaged lexicon as the file is now, compiled once per process for each version of it."""
+        return LexiconData.read().compile()
 
     # -- matching -------------------------------------------------------------
 
@@ -335,12 +392,34 @@ class Lexicon:
         return out
 
 
-@lru_cache(maxsize=1)
-def _default_lexicon() -> Lexicon:
-    return Lexicon(load_lexicon())
+# Keyed by content hash, so an edited file is compiled afresh rather than served stale.
+@lru_cache(maxsize=8)
+def _compiled(sha256: str, raw: bytes) -> Lexicon:
+    return Lexicon(_parse_lexicon(raw, sha256))
 
 
-class LexiconScorer(BaseScorer):
+class LexiconUser:
+    """Mixin for scorers that read a lexicon: ``lexicon_path`` in, ``lexicon_data_`` fitted.
+
+    ``lexicon_data_`` (a :class:`LexiconData`) is set by ``fit`` and by loading;
+    :meth:`~lo_signals.scorers.base.BaseScorer.save` copies its bytes into the
+    model directory.
+    """
+
+    lexicon_path: str | None
+
+    def _read_lexicon(self) -> LexiconData:
+        self.lexicon_data_ = LexiconData.read(self.lexicon_path)
+        return self.lexicon_data_
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The compiled lexicon this scorer uses (the fitted one once fitted or loaded)."""
+        data = getattr(self, "lexicon_data_", None)
+        return (data or LexiconData.read(self.lexicon_path)).compile()
+
+
+class LexiconScorer(LexiconUser, BaseScorer):
     """Rules only: weighted pattern hits, squashed to a score in [0, 1).
 
     ``score = 1 - exp(-sum of weights)`` per label; hits in a negation scope do
@@ -357,15 +436,6 @@ class LexiconScorer(BaseScorer):
 
     def __init__(self, lexicon_path: str | None = None) -> None:
         self.lexicon_path = lexicon_path
-
-    @property
-    def lexicon(self) -> Lexicon:
-        """The compiled lexicon (built on first use, never saved)."""
-        if self.lexicon_path is None:
-            return Lexicon.default()
-        if getattr(self, "_lexicon", None) is None:
-            self._lexicon = Lexicon(load_lexicon(self.lexicon_path))
-        return self._lexicon
 
     def _scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         feats = self.lexicon.features(texts)
@@ -385,21 +455,17 @@ class LexiconScorer(BaseScorer):
             self
         """
         texts = check_texts(X)
-        data = load_lexicon(self.lexicon_path)
+        self._read_lexicon()
         self.labels_ = LABELS
         self.aspiration_labels_ = SIGNS
-        self.lexicon_version_ = data.get("version")
-        self.lexicon_sha256_ = data["sha256"]
         self.thresholds_ = np.full(len(LABELS), 0.5)
         self.aspiration_thresholds_ = np.full(len(SIGNS), 0.5)
         if y is not None or aspirations is not None:
-            from .linear import _as_matrix
-
             lp, ap = self._scores(texts)
             if y is not None:
-                self.thresholds_ = tune_thresholds(_as_matrix(y, LABELS), lp)
+                self.thresholds_ = tune_thresholds(label_matrix(y, LABELS), lp)
             if aspirations is not None:
-                self.aspiration_thresholds_ = tune_thresholds(_as_matrix(aspirations, SIGNS), ap)
+                self.aspiration_thresholds_ = tune_thresholds(label_matrix(aspirations, SIGNS), ap)
         return self
 
     def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -407,8 +473,8 @@ class LexiconScorer(BaseScorer):
 
     @classmethod
     def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "LexiconScorer":
-        lex_file = path / "lexicon.json"
-        scorer = cls(str(lex_file) if lex_file.is_file() else None)
+        scorer = cls()
+        scorer.lexicon_data_ = LexiconData.from_model_dir(path, meta)
         scorer.labels_ = tuple(meta["labels"])
         scorer.aspiration_labels_ = tuple(meta["aspiration_labels"])
         scorer.thresholds_ = np.asarray(meta["thresholds"], dtype=float)

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..labels import LABELS, SIGNS, to_multi_hot
+from ..labels import LABELS, SIGNS, label_matrix
 from .base import BaseScorer, check_texts, tune_thresholds
-from .lexicon import Lexicon
+from .lexicon import LexiconData, LexiconUser
 
 __all__ = ["LinearScorer", "mark_negation"]
 
@@ -57,7 +57,7 @@ def mark_negation(text: str, cues: frozenset[str], window: int = 4) -> str:
     return " ".join(out)
 
 
-class LinearScorer(BaseScorer):
+class LinearScorer(LexiconUser, BaseScorer):
     """TF-IDF plus logistic regression, one binary model per label.
 
     Args:
@@ -75,6 +75,9 @@ class LinearScorer(BaseScorer):
             counted as evidence of it (LABELS.md rule 2). 0 turns it off.
         cv: Folds used to tune thresholds when no dev set is given to ``fit``.
         random_state: Seed for everything random in ``fit``.
+        lexicon_path: Lexicon JSON file for the hybrid features; ``None`` for
+            the packaged one. ``fit`` keeps its bytes and ``save`` copies them
+            into the model directory.
     """
 
     backend = "linear"
@@ -91,6 +94,7 @@ class LinearScorer(BaseScorer):
         rhetoric_discount: float = 0.0,
         cv: int = 5,
         random_state: int = 0,
+        lexicon_path: str | None = None,
     ) -> None:
         self.features = features
         self.C = C
@@ -102,13 +106,13 @@ class LinearScorer(BaseScorer):
         self.rhetoric_discount = rhetoric_discount
         self.cv = cv
         self.random_state = random_state
+        self.lexicon_path = lexicon_path
 
     # -- features -------------------------------------------------------------
 
     def _word_input(self, texts: Sequence[str]) -> list[str]:
         if self.features == "hybrid":
-            lex = Lexicon.default()
-            cues = frozenset(lex.neg_cues)
+            cues = frozenset(self.lexicon.neg_cues)
             return [mark_negation(t, cues) for t in texts]
         return [t.lower() for t in texts]
 
@@ -143,7 +147,7 @@ class LinearScorer(BaseScorer):
             char = self.char_vectorizer_.transform(texts)
         blocks = [word, char]
         if self.features == "hybrid":
-            lex = Lexicon.default().features(texts)
+            lex = self.lexicon.features(texts)
             blocks.append(sp.csr_matrix(np.log1p(lex) * self.lexicon_weight))
         return sp.hstack(blocks, format="csr")
 
@@ -207,13 +211,14 @@ class LinearScorer(BaseScorer):
         if self.features not in ("tfidf", "hybrid"):
             raise ValueError(f"features must be 'tfidf' or 'hybrid', got {self.features!r}")
         texts = check_texts(X)
-        Y = _as_matrix(y, LABELS)
-        A = _as_matrix(aspirations, SIGNS) if aspirations is not None else None
+        Y = label_matrix(y, LABELS)
+        A = label_matrix(aspirations, SIGNS) if aspirations is not None else None
         if len(texts) != len(Y):
             raise ValueError(f"{len(texts)} texts but {len(Y)} label rows")
         self.labels_ = LABELS
         self.aspiration_labels_ = SIGNS
         self._stack_cache = None  # weights stacked for prediction belong to the previous fit
+        self.lexicon_data_ = self._read_lexicon() if self.features == "hybrid" else None
         Xm = self._transform(texts, fit=True)
         self.label_heads_ = self._fit_heads(Xm, Y)
         self.aspiration_heads_ = self._fit_heads(Xm, A) if A is not None else []
@@ -224,9 +229,9 @@ class LinearScorer(BaseScorer):
             Xd = self._transform(dev_texts)
             dev_ap = self._heads_proba(self.aspiration_heads_, Xd) if A is not None else None
             dev_lp = self._discount(self._heads_proba(self.label_heads_, Xd), dev_ap)
-            self.thresholds_ = tune_thresholds(_as_matrix(y_dev, LABELS), dev_lp)
+            self.thresholds_ = tune_thresholds(label_matrix(y_dev, LABELS), dev_lp)
             if A is not None and aspirations_dev is not None:
-                self.aspiration_thresholds_ = tune_thresholds(_as_matrix(aspirations_dev, SIGNS), dev_ap)
+                self.aspiration_thresholds_ = tune_thresholds(label_matrix(aspirations_dev, SIGNS), dev_ap)
             else:
                 self.aspiration_thresholds_ = np.full(len(SIGNS), 0.5)
         else:
@@ -241,6 +246,7 @@ class LinearScorer(BaseScorer):
         folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
         for train_idx, test_idx in folds.split(texts):
             inner = LinearScorer(**self.get_params())
+            inner.lexicon_data_ = self.lexicon_data_  # every fold sees the very lexicon the model is fitted with
             tr = [texts[i] for i in train_idx]
             Xi = inner._transform(tr, fit=True)
             te = inner._transform([texts[i] for i in test_idx])
@@ -344,18 +350,17 @@ class LinearScorer(BaseScorer):
         return obj
 
 
+    def _save_weights(self, path) -> list[str]:
+        import skops.io as sio
+
+        sio.dump(self.state(), path / "model.skops")
+        return ["model.skops"]
+
     @classmethod
     def _from_dir(cls, path, meta: dict[str, Any], **options: Any) -> "LinearScorer":
-        from ..models import _skops_load
+        from ._safe_skops import load_arrays
 
-        state = _skops_load(path / "model.skops")
-        return cls.from_state(state, meta["params"], meta["thresholds"], meta["aspiration_thresholds"])
-
-
-def _as_matrix(values: Any, labels: Sequence[str]) -> np.ndarray:
-    """Accept a 0/1 matrix or lists of label ids."""
-    if isinstance(values, np.ndarray):
-        if values.ndim != 2 or values.shape[1] != len(labels):
-            raise ValueError(f"label matrix must have shape (n, {len(labels)}), got {values.shape}")
-        return values.astype(np.int8)
-    return to_multi_hot(values, labels)
+        params = {k: v for k, v in meta["params"].items() if k != "lexicon_path"}
+        obj = cls.from_state(load_arrays(path / "model.skops"), params, meta["thresholds"], meta["aspiration_thresholds"])
+        obj.lexicon_data_ = LexiconData.from_model_dir(path, meta) if obj.features == "hybrid" else None
+        return obj

