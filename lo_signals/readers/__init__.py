@@ -307,14 +307,9 @@ def open_file(
 
 
 def read_documents(
-    path: str | Path,
-    text_column: str | None = None,
-    max_bytes: int | None = None,
-    *,
-    limits: Limits | None = None,
-    roots: Sequence[str | Path] | None = None,
+    path: str | Path, text_column: str | None = None, max_bytes: int | None = None, **options: Any
 ) -> Iterator[Document]:
-    """Read one file into documents.
+    """Read one file into documents: ``open_file(...).documents()``, with errors raised on iteration.
 
     Args:
         path: The file to read.
@@ -322,8 +317,7 @@ def read_documents(
             ``None`` it is detected with :func:`detect_text_column`.
         max_bytes: Files larger than this are skipped without being read
             (default ``Limits().max_bytes``, 50 MB).
-        limits: Resource bounds (default :class:`Limits`).
-        roots: See :func:`open_file`.
+        **options: ``limits`` and ``roots``, as for :func:`open_file`.
 
     Yields:
         One :class:`Document` per file, or one per row with text for CSV,
@@ -333,19 +327,17 @@ def read_documents(
         ReadError: For every file that yields nothing usable: ``empty``,
             ``skipped`` (unsupported type, too big) or ``error``.
     """
-    yield from open_file(path, text_column, max_bytes, limits=limits, roots=roots).documents()
+    yield from open_file(path, text_column, max_bytes, **options).documents()
 
 
 def _check_path(p: Path, max_bytes: int, real_roots: Sequence[str] | None = None) -> str:
     """Validate a path before reading; returns the format name."""
     try:
         lst = os.lstat(p)
-    except FileNotFoundError:
-        raise ReadError("error", "file not found (it may have been moved or deleted)") from None
-    except PermissionError:
-        raise ReadError("error", "permission denied: cannot access this path") from None
     except OSError as exc:
-        raise ReadError("error", f"cannot access this path: {exc.strerror or exc}") from None
+        raise _access_error(
+            exc, "cannot access this path", "file not found (it may have been moved or deleted)", "access this path"
+        ) from None
     if real_roots is not None and _outside(p, real_roots):
         raise ReadError(
             "skipped",
@@ -367,12 +359,10 @@ def _check_path(p: Path, max_bytes: int, real_roots: Sequence[str] | None = None
     if stat.S_ISDIR(st.st_mode):
         try:
             os.listdir(p)
-        except PermissionError:
-            raise ReadError("error", "permission denied: cannot open this folder") from None
-        except FileNotFoundError:
-            raise ReadError("error", "folder disappeared while it was being read") from None
         except OSError as exc:
-            raise ReadError("error", f"cannot open this folder: {exc.strerror or exc}") from None
+            raise _access_error(
+                exc, "cannot open this folder", "folder disappeared while it was being read", "open this folder"
+            ) from None
         raise ReadError("error", "this is a folder, not a file (use discover_files to list its files)")
     if not stat.S_ISREG(st.st_mode):
         raise ReadError("skipped", "not a regular file (a device, pipe or socket)")
@@ -390,6 +380,15 @@ def _check_path(p: Path, max_bytes: int, real_roots: Sequence[str] | None = None
     if st.st_size == 0:
         raise ReadError("empty", "file is empty (0 bytes)")
     return fmt
+
+
+def _access_error(exc: OSError, failed: str, missing: str, denied: str) -> ReadError:
+    """A ``ReadError`` for a failed ``lstat``/``listdir``: missing, permission denied, or other."""
+    if isinstance(exc, FileNotFoundError):
+        return ReadError("error", missing)
+    if isinstance(exc, PermissionError):
+        return ReadError("error", f"permission denied: cannot {denied}")
+    return ReadError("error", f"{failed}: {exc.strerror or exc}")
 
 
 def _read_bytes(p: Path, max_bytes: int) -> bytes:

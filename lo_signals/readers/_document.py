@@ -9,6 +9,8 @@ reader module can depend on it without cycles.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,3 +240,18 @@ def open_error(exc: OSError) -> ReadError:
     if isinstance(exc, IsADirectoryError):
         return ReadError("error", "this is a folder, not a file")
     return ReadError("error", f"could not read the file: {exc.strerror or exc}")
+
+
+@contextmanager
+def unreadable_as(prefix: str) -> Iterator[None]:
+    """Turn any parser failure inside the block into ``ReadError("error", f"{prefix}: ...")``.
+
+    Parsing libraries raise many exception types on damaged files; a reader
+    reports one clear reason instead. ``ReadError`` passes through unchanged.
+    """
+    try:
+        yield
+    except ReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every library failure becomes a per-file reason
+        raise ReadError("error", f"{prefix}: {short(exc)}") from None

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from ._document import Block, ReadError, TextBuilder, short
+from ._document import Block, ReadError, TextBuilder, unreadable_as
 from ._zip import InflateBudget
 
 logger = logging.getLogger(__name__)
@@ -152,35 +152,30 @@ def parse_docx(data: bytes, max_inflated_bytes: int) -> tuple[str, list[Block]]:
             reason = "corrupt or unreadable Word document: not a valid .docx (zip) file"
         raise ReadError("error", reason) from None
     builder = TextBuilder()
-    with zf:
+    with zf, unreadable_as("corrupt or unreadable Word document"):
         budget = InflateBudget(zf, max_inflated_bytes, "Word document")
-        try:
-            main = _relationship(budget, "_rels/.rels", "officeDocument") or "word/document.xml"
-            folder, _, name = main.rpartition("/")
-            prefix = f"{folder}/" if folder else ""
-            styles = _relationship(budget, f"{prefix}_rels/{name}.rels", "styles")
-            if styles is None and f"{prefix}styles.xml" in zf.namelist():
-                styles = f"{prefix}styles.xml"
-            budget.check_declared([main] + ([styles] if styles else []))
-            style_names = _style_names(budget, styles)
-            with budget.open(main) as stream:
-                for el in _docx_iter_body(stream):
-                    if el.tag == _W + "p":
-                        text = _docx_text(el)
-                        if text.strip():
-                            builder.add(text, _docx_kind(el, style_names))
-                        continue
-                    # Direct rows only: nested tables are part of their cell's text.
-                    for tr in el.findall(_W + "tr"):
-                        for tc in tr.findall(_W + "tc"):
-                            cell = " ".join(_docx_text(p) for p in tc.iter(_W + "p"))
-                            builder.add(cell, "table_cell")
-        except ReadError:
-            raise
-        except KeyError:
-            raise ReadError("error", "corrupt or unreadable Word document: it has no main document part") from None
-        except Exception as exc:
-            raise ReadError("error", f"corrupt or unreadable Word document: {short(exc)}") from None
+        main = _relationship(budget, "_rels/.rels", "officeDocument") or "word/document.xml"
+        if main not in zf.namelist():
+            raise ReadError("error", "corrupt or unreadable Word document: it has no main document part")
+        folder, _, name = main.rpartition("/")
+        prefix = f"{folder}/" if folder else ""
+        styles = _relationship(budget, f"{prefix}_rels/{name}.rels", "styles")
+        if styles is None and f"{prefix}styles.xml" in zf.namelist():
+            styles = f"{prefix}styles.xml"
+        budget.check_declared([main] + ([styles] if styles else []))
+        style_names = _style_names(budget, styles)
+        with budget.open(main) as stream:
+            for el in _docx_iter_body(stream):
+                if el.tag == _W + "p":
+                    text = _docx_text(el)
+                    if text.strip():
+                        builder.add(text, _docx_kind(el, style_names))
+                    continue
+                # Direct rows only: nested tables are part of their cell's text.
+                for tr in el.findall(_W + "tr"):
+                    for tc in tr.findall(_W + "tc"):
+                        cell = " ".join(_docx_text(p) for p in tc.iter(_W + "p"))
+                        builder.add(cell, "table_cell")
     if not builder.blocks:
         raise ReadError("empty", "Word document has no text")
     return builder.text(), builder.blocks

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ._document import Block, ReadError, TextBuilder, clean, short, squash
+from ._document import Block, ReadError, TextBuilder, clean, short, squash, unreadable_as
 from .layout import (
     BULLET_RE,
     MULTI_NUMBER_RE,
@@ -215,10 +215,12 @@ def parse_pdf(data: bytes) -> tuple[str, list[Block], int]:
 
     if b"%PDF-" not in data[:1024]:
         raise ReadError("error", "corrupt or truncated PDF: not a PDF file (no %PDF header)")
-    try:
+    with unreadable_as("corrupt or truncated PDF"):  # pypdf raises many types on damaged files
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
+                # Many PDFs are encrypted only against editing: the empty user
+                # password opens them (AES needs the cryptography package).
                 result = reader.decrypt("")
             except DependencyError:
                 raise ReadError(
@@ -228,10 +230,6 @@ def parse_pdf(data: bytes) -> tuple[str, list[Block], int]:
             if result == PasswordType.NOT_DECRYPTED:
                 raise ReadError("error", "PDF is encrypted / password-protected")
         n_pages = len(reader.pages)
-    except ReadError:
-        raise
-    except Exception as exc:  # pypdf raises many types on damaged files
-        raise ReadError("error", f"corrupt or truncated PDF: {short(exc)}") from None
     if n_pages == 0:
         raise ReadError("empty", "PDF has no pages")
 

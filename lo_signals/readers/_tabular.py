@@ -19,7 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from ._columns import cell_text, detect_text_column, json_safe, resolve_column
-from ._document import CHUNK, Document, Limits, ReadError, TextBuilder, Warnings, clean, fmt_size, open_error, short
+from ._document import (
+    CHUNK,
+    Document,
+    Limits,
+    ReadError,
+    TextBuilder,
+    Warnings,
+    clean,
+    fmt_size,
+    open_error,
+    short,
+    unreadable_as,
+)
 from .decoding import BINARY_REASON, bom_encoding, control_ratio, guess_non_latin, normalise_newlines, utf16_without_bom
 from ._zip import InflateBudget, inflation_refused
 from .layout import text_blocks
@@ -245,42 +257,43 @@ def _xlsx_rows(p: Path, text_column: str | None, max_inflated_bytes: int, warnin
         raise ReadError("error", "corrupt or unreadable Excel workbook: not a valid .xlsx (zip) file") from None
     except OSError as exc:
         raise open_error(exc) from None
-    try:
+    unreadable = "corrupt or unreadable Excel workbook"
+    with unreadable_as(unreadable):
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ReadError("error", f"corrupt or unreadable Excel workbook: {short(exc)}") from None
     try:
-        first_error: ReadError | None = None
-        index = 0
-        read_any = False
-        for ws in wb.worksheets:
-            rows = ws.iter_rows(values_only=True)
-            try:
-                header, column, sample = _sheet_start(rows, text_column)
-            except ReadError as err:
-                first_error = first_error or err
-                warnings.add(f"sheet '{ws.title}' not read: {err.reason}")
-                continue
-            if header is None:
-                continue  # a blank sheet
-            read_any = True
-            key = "sheet" if "sheet" not in header else "_sheet"
-            for values in itertools.chain(sample, rows):
-                rec = dict(zip(header, values))
-                rec[key] = ws.title
-                yield index, column, rec.get(column), rec
-                index += 1
-        if not read_any:
-            if first_error:
-                raise first_error
-            raise ReadError("empty", "workbook has no data")
-    except ReadError:
-        raise
-    except Exception as exc:
-        raise ReadError("error", f"corrupt or unreadable Excel workbook: {short(exc)}") from None
+        with unreadable_as(unreadable):
+            yield from _sheets_rows(wb, text_column, warnings)
     finally:
         # read-only workbooks keep the file open until closed
         wb.close()
+
+
+def _sheets_rows(wb: Any, text_column: str | None, warnings: Warnings) -> _RowIter:
+    """Rows of each sheet in turn; row indexes run on across sheets so ids stay unique."""
+    first_error: ReadError | None = None
+    index = 0
+    read_any = False
+    for ws in wb.worksheets:
+        rows = ws.iter_rows(values_only=True)
+        try:
+            header, column, sample = _sheet_start(rows, text_column)
+        except ReadError as err:
+            first_error = first_error or err
+            warnings.add(f"sheet '{ws.title}' not read: {err.reason}")
+            continue
+        if header is None:
+            continue  # a blank sheet
+        read_any = True
+        key = "sheet" if "sheet" not in header else "_sheet"
+        for values in itertools.chain(sample, rows):
+            rec = dict(zip(header, values))
+            rec[key] = ws.title
+            yield index, column, rec.get(column), rec
+            index += 1
+    if not read_any:
+        if first_error:
+            raise first_error
+        raise ReadError("empty", "workbook has no data")
 
 
 def _sheet_start(
@@ -384,32 +397,28 @@ def _jsonl_column(buffered: Sequence[tuple[int, Mapping[str, Any]]], text_column
 def _parquet_rows(p: Path, text_column: str | None, max_inflated_bytes: int) -> _RowIter:
     import pyarrow.parquet as pq
 
-    try:
+    unreadable = "corrupt or unreadable Parquet file"
+    with unreadable_as(unreadable):
         pf = pq.ParquetFile(p)
-    except Exception as exc:
-        raise ReadError("error", f"corrupt or unreadable Parquet file: {short(exc)}") from None
     try:
-        # Batches are cut from one decompressed row group at a time, so the
-        # largest row group is what memory must hold.
-        meta = pf.metadata
-        biggest = max((meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), default=0)
-        if biggest > max_inflated_bytes:
-            raise inflation_refused("Parquet row group", fmt_size(biggest), max_inflated_bytes)
-        names = list(pf.schema_arrow.names)
-        column: str | None = None
-        if text_column is not None:
-            column = resolve_column(text_column, names)
-        index = 0
-        for batch in pf.iter_batches(batch_size=1024):
-            records = batch.to_pylist()
-            if column is None:
-                column = detect_text_column(names, records[:200])
-            for rec in records:
-                yield index, column, rec.get(column), rec
-                index += 1
-    except ReadError:
-        raise
-    except Exception as exc:
-        raise ReadError("error", f"corrupt or unreadable Parquet file: {short(exc)}") from None
+        with unreadable_as(unreadable):
+            # Batches are cut from one decompressed row group at a time, so the
+            # largest row group is what memory must hold.
+            meta = pf.metadata
+            biggest = max((meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), default=0)
+            if biggest > max_inflated_bytes:
+                raise inflation_refused("Parquet row group", fmt_size(biggest), max_inflated_bytes)
+            names = list(pf.schema_arrow.names)
+            column: str | None = None
+            if text_column is not None:
+                column = resolve_column(text_column, names)
+            index = 0
+            for batch in pf.iter_batches(batch_size=1024):
+                records = batch.to_pylist()
+                if column is None:
+                    column = detect_text_column(names, records[:200])
+                for rec in records:
+                    yield index, column, rec.get(column), rec
+                    index += 1
     finally:
         pf.close()
