@@ -109,3 +109,34 @@ def test_fit_accepts_lists_of_label_ids(tiny_rows):
     texts = [r["text"] for r in tiny_rows]
     model = LexiconScorer().fit(texts, [r["labels"] for r in tiny_rows], aspirations=[r["aspirations"] for r in tiny_rows])
     assert model.thresholds_.shape == (5,)
+
+
+def test_a_unit_over_a_million_characters_is_scored_in_pieces_with_a_warning():
+    import warnings
+
+    import lo_signals
+    from lo_signals.scorers.base import LongTextWarning
+
+    blame = "When the error happened they blamed the student nurse."
+    filler = "The meeting covered the agenda items in order. " * 25_000  # ~1.2 M characters
+    long_text = filler + blame
+    assert len(long_text) > 1_000_000
+    for name in ("lexicon", "default"):
+        model = lo_signals.load(name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            labels = model.predict([long_text, "short and plain"])
+        assert "blame_defensiveness" in labels[0], name  # the hit after the first million characters counts
+        assert any(issubclass(w.category, LongTextWarning) for w in caught)
+        notes = model.text_warnings([long_text, "short and plain"])
+        assert notes[1] is None and f"{len(long_text):,} characters" in notes[0] and "pieces" in notes[0]
+
+
+def test_evidence_offsets_point_into_the_whole_long_text():
+    from lo_signals.scorers.lexicon import MAX_PIECE_CHARS, split_long_text
+
+    text = "x " * MAX_PIECE_CHARS + "They blamed the nurse."
+    pieces = split_long_text(text)
+    assert "".join(p for _, p in pieces) == text and all(len(p) <= MAX_PIECE_CHARS for _, p in pieces)
+    hits = LexiconScorer().evidence([text])[0]
+    assert hits and all(text[h.start : h.end] == h.text for h in hits)

@@ -228,3 +228,37 @@ def test_set_params_rejects_unknown_keys():
     assert model.set_params(C=2.0).C == 2.0
     with pytest.raises(ValueError, match="'Cee'"):
         model.set_params(Cee=2.0)
+
+
+def test_numpy_arrays_and_pandas_series_are_accepted_as_texts():
+    import pandas as pd
+
+    texts = ["They blamed the nurse.", "We aim to be open.", ""]
+    for name in ("default", "lexicon"):
+        model = lo_signals.load(name)
+        expected = model.predict(texts)
+        assert model.predict(np.array(texts)) == expected  # numpy.str_ items
+        assert model.predict(pd.Series(texts, index=[10, 5, 7])) == expected
+        np.testing.assert_array_equal(model.predict_proba(np.array(texts, dtype=object)), model.predict_proba(texts))
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        lo_signals.load().predict(pd.Series(["fine", None]))
+
+
+def test_missing_transformer_error_suggests_a_command_that_exists(tmp_path, monkeypatch):
+    import shlex
+
+    from typer.testing import CliRunner
+
+    import lo_signals.models as models
+    from lo_signals.cli import app
+
+    monkeypatch.setattr(models, "bundled_models_dir", lambda: tmp_path)
+    with pytest.raises(FileNotFoundError) as err:
+        load("transformer")
+    message = str(err.value)
+    command = message.split("build it with: ")[1].split(" (needs")[0]
+    argv = shlex.split(command)
+    assert argv[:2] == ["lo-signals", "finetune"]
+    options = [a for a in argv[2:] if a.startswith("--")]
+    help_text = CliRunner().invoke(app, ["finetune", "--help"], terminal_width=200).output
+    assert options and all(opt in help_text for opt in options), (options, help_text)

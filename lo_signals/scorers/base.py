@@ -8,6 +8,7 @@ signs invoked as rhetoric (``aspiration_labels_``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -15,11 +16,15 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 
-__all__ = ["Scorer", "BaseScorer", "check_texts", "tune_thresholds", "NotFittedError"]
+__all__ = ["Scorer", "BaseScorer", "check_texts", "tune_thresholds", "NotFittedError", "LongTextWarning"]
 
 
 class NotFittedError(RuntimeError):
     """Raised when a scorer is used before ``fit`` (or ``load``)."""
+
+
+class LongTextWarning(UserWarning):
+    """Some texts were scored in pieces or in part; ``scorer.text_warnings(texts)`` says which and how."""
 
 
 @runtime_checkable
@@ -44,10 +49,11 @@ def check_texts(texts: Any) -> list[str]:
     """Validate the ``texts`` argument of every predict verb.
 
     Args:
-        texts: A list (or other non-string sequence) of strings.
+        texts: A list, tuple, numpy array or pandas Series of strings
+            (``numpy.str_`` included).
 
     Returns:
-        The texts as a list.
+        The texts as a list of plain ``str``.
 
     Raises:
         TypeError: If ``texts`` is a single string, not a sequence, or holds a
@@ -60,8 +66,11 @@ def check_texts(texts: Any) -> list[str]:
         raise TypeError(f"texts must be a list of strings, got {type(texts).__name__}")
     out = list(texts)
     for i, text in enumerate(out):
-        if not isinstance(text, str):
-            raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
+        if type(text) is not str:
+            if not isinstance(text, str):
+                raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
+            # numpy.str_ and other str subclasses: spaCy and tokenizers want plain str.
+            out[i] = str(text)
     return out
 
 
@@ -222,6 +231,23 @@ class BaseScorer:
     def _proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
+        """Per text, a note when this scorer will not score it in full, else ``None``.
+
+        Every text is always scored (never an error for length); a backend that
+        must cut a long text into pieces, or read only its start, says so here.
+        The predict verbs also emit one :class:`LongTextWarning` per call when
+        any note applies, so a batch caller can record the notes per unit and
+        silence the warning.
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            One entry per text: a short message, or ``None``.
+        """
+        return [None] * len(check_texts(texts))
+
     def predict_all_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Both probability tables in one pass.
 
@@ -233,6 +259,12 @@ class BaseScorer:
         """
         texts = check_texts(texts)
         self._check_fitted()
+        notes = [w for w in self.text_warnings(texts) if w]
+        if notes:
+            warnings.warn(
+                LongTextWarning(f"{len(notes)} text(s) not scored in full, e.g. {notes[0]}; see scorer.text_warnings(texts)"),
+                stacklevel=3,
+            )
         n = len(texts)
         label_p = np.zeros((n, len(self.labels_)), dtype=np.float64)
         asp_p = np.zeros((n, len(self.aspiration_labels_)), dtype=np.float64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,7 +21,18 @@ import numpy as np
 from ..labels import LABELS, SIGNS, label_matrix
 from .base import BaseScorer, check_texts, tune_thresholds
 
-__all__ = ["Evidence", "Lexicon", "LexiconData", "LexiconScorer", "LexiconUser", "load_lexicon", "packaged_lexicon_path"]
+__all__ = [
+    "Evidence",
+    "Lexicon",
+    "LexiconData",
+    "LexiconScorer",
+    "LexiconUser",
+    "MAX_PIECE_CHARS",
+    "load_lexicon",
+    "long_text_warning",
+    "packaged_lexicon_path",
+    "split_long_text",
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,39 @@ def expand_segments(items: list[list[Any]], max_phrases: int = 20000) -> list[tu
             raise ValueError("a lexicon pattern segment is entirely optional")
         seg_phrases.append(sorted(set(phrases)))
     return [(seg_phrases, gaps)]
+
+
+#: Longest piece of text handed to spaCy at once. spaCy refuses texts over
+#: ``nlp.max_length`` (1,000,000 characters, error E088); longer units are
+#: matched piece by piece, and :meth:`LexiconUser.text_warnings` says so.
+MAX_PIECE_CHARS = 100_000
+
+
+def split_long_text(text: str, limit: int = MAX_PIECE_CHARS) -> list[tuple[int, str]]:
+    """Cut a text into ``(offset, piece)`` pieces of at most ``limit`` characters, at whitespace where possible.
+
+    Short texts come back whole (one piece at offset 0). A pattern that spans
+    a cut is not found, which is why callers warn about such texts.
+    """
+    if len(text) <= limit:
+        return [(0, text)]
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(start + limit, len(text))
+        if end < len(text):
+            cut = max(text.rfind(" ", start + limit // 2, end), text.rfind("\n", start + limit // 2, end))
+            end = cut + 1 if cut > start else end
+        pieces.append((start, text[start:end]))
+        start = end
+    return pieces
+
+
+def long_text_warning(text: str, limit: int = MAX_PIECE_CHARS) -> str | None:
+    """The warning for one text the lexicon matches in pieces, or ``None`` when it fits in one."""
+    if len(text) <= limit:
+        return None
+    n = len(split_long_text(text, limit))
+    return f"unit of {len(text):,} characters matched in {n} pieces of at most {limit:,} (a pattern across a cut is missed)"
 
 
 def packaged_lexicon_path() -> Path:
@@ -349,9 +393,20 @@ class Lexicon:
             )
         return hits
 
+    def _docs(self, texts: Iterable[str], batch_size: int = 256):
+        """``(row, char offset, Doc)`` for each piece of each text (see :func:`split_long_text`)."""
+        pieces = [(row, off, piece) for row, text in enumerate(texts) for off, piece in split_long_text(text)]
+        docs = self.nlp.pipe((p for _, _, p in pieces), batch_size=batch_size)
+        for (row, off, _), doc in zip(pieces, docs):
+            yield row, off, doc
+
     def match(self, texts: Iterable[str], batch_size: int = 256) -> list[list[Evidence]]:
-        """Evidence hits for each text."""
-        return [self.match_doc(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+        """Evidence hits for each text, with character offsets into that text."""
+        texts = list(texts)
+        out: list[list[Evidence]] = [[] for _ in texts]
+        for row, off, doc in self._docs(texts, batch_size):
+            out[row] += [replace(h, start=h.start + off, end=h.end + off) if off else h for h in self.match_doc(doc)]
+        return out
 
     # -- features -------------------------------------------------------------
 
@@ -375,7 +430,7 @@ class Lexicon:
         out = np.zeros((len(texts), len(self.feature_names())), dtype=np.float32)
         index = {label: 3 * i for i, label in enumerate(LABELS)}
         base = 3 * len(LABELS)
-        for row, doc in enumerate(self.nlp.pipe(texts, batch_size=256)):
+        for row, _, doc in self._docs(texts):
             lowers = [t.lower_ for t in doc]
             for hit in self.match_doc(doc, lowers):
                 col = index[hit.label]
@@ -385,10 +440,14 @@ class Lexicon:
                     out[row, col + 2] += hit.weight
                 else:
                     out[row, col] += hit.weight
-            out[row, base] = float(any(w in self.asp_cues for w in lowers))
-            out[row, base + 1] = float(any(w in self.evidence_cues for w in lowers))
-            out[row, base + 2] = float(bool(self._negation_positions(lowers)))
-            out[row, base + 3] = float(any(w in ("i", "we", "my", "our", "me", "us") for w in lowers))
+            # A long text comes in pieces: a cue anywhere in it counts (max, not sum).
+            cues = (
+                any(w in self.asp_cues for w in lowers),
+                any(w in self.evidence_cues for w in lowers),
+                bool(self._negation_positions(lowers)),
+                any(w in ("i", "we", "my", "our", "me", "us") for w in lowers),
+            )
+            out[row, base : base + 4] = np.maximum(out[row, base : base + 4], np.asarray(cues, dtype=np.float32))
         return out
 
 
@@ -411,6 +470,10 @@ class LexiconUser:
     def _read_lexicon(self) -> LexiconData:
         self.lexicon_data_ = LexiconData.read(self.lexicon_path)
         return self.lexicon_data_
+
+    def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
+        """Per text, what scoring it will not do in full (``None`` when nothing): see :func:`long_text_warning`."""
+        return [long_text_warning(t) for t in check_texts(texts)]
 
     @property
     def lexicon(self) -> Lexicon:

@@ -116,6 +116,12 @@ class LinearScorer(LexiconUser, BaseScorer):
             return [mark_negation(t, cues) for t in texts]
         return [t.lower() for t in texts]
 
+    def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
+        """Per text, a note when it is too long for the lexicon in one piece (hybrid only), else ``None``."""
+        if self.features != "hybrid":
+            return BaseScorer.text_warnings(self, texts)
+        return super().text_warnings(texts)
+
     def _make_vectorizers(self):
         from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -25,7 +25,11 @@ from typing import Any
 import numpy as np
 
 from .._hashing import file_sha256
-from .base import BaseScorer
+from .base import BaseScorer, check_texts
+
+#: Texts longer than this many characters get a note from ``text_warnings``
+#: (the lexicon's piece size, so every backend flags the same units).
+LONG_TEXT_CHARS = 100_000
 
 __all__ = [
     "MINILM_SHA256",
@@ -240,6 +244,20 @@ class TransformerScorer(BaseScorer):
             self.precision = precision if precision is not None else self.precision
             self._place(self.network_.cpu())
         return self
+
+    def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
+        """Per text, a note when it is so long that only its start is read, else ``None``.
+
+        Every text is cut to ``max_length`` tokens (what the model was trained
+        on); the note is kept for texts over :data:`LONG_TEXT_CHARS` characters,
+        where most of the text is certainly unread.
+        """
+        return [
+            f"unit of {len(t):,} characters: the transformer reads only its first {self.max_length} tokens"
+            if len(t) > LONG_TEXT_CHARS
+            else None
+            for t in check_texts(texts)
+        ]
 
     def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """Tokenised batches in ``order``; pinned for an asynchronous copy when on CUDA."""
