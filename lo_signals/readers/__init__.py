@@ -16,6 +16,11 @@ many files a folder holds. Each file's bytes are hashed once, while they are
 read; :attr:`FileSource.content_hash` and :attr:`Document.file_hash` carry that
 hash to callers.
 
+Hostile input is bounded by :class:`Limits` (size on disk, decompressed size
+of .docx/.xlsx/Parquet, units per file, characters per unit), and
+:func:`discover_files` with :func:`open_file` keep a run inside its input
+folders unless symbolic links are to be followed.
+
 This package holds discovery, path checks and the entry points; the formats
 live in private modules (``_text``, ``_html``, ``_pdf``, ``_docx``,
 ``_tabular``), encoding detection in :mod:`.decoding` and the layout rules
