@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Build the invented sample folder ``examples/data/``.
+"""Build the invented sample folder ``examples/data/`` and its description ``examples/DATA.md``.
 
 Every word in the sample files is invented for the lo_signals project and lives
 in this script as plain Python strings. The organisations (Northmoor Hospitals
@@ -1018,10 +1018,11 @@ Agreed actions:
 
 
 # ===========================================================================
-# README for the folder
+# Description of the folder (examples/DATA.md: beside the notebooks, not inside
+# the folder, so scoring the folder reads only documents)
 # ===========================================================================
 
-README = """\
+DATA_MD = """\
 # Example data (invented)
 
 A small sample folder for trying lo_signals. **Every word here was written for
@@ -1034,12 +1035,12 @@ reports, staff feedback) and each supported kind of document structure:
 
 | file | what it is |
 |---|---|
-| `board/quality-committee-report.pdf` | A three-page board paper: the Quality Committee's "Quality and Learning Report" for Q3 2025/26. Running header and page-numbered footer on every page, numbered sections and paragraphs (1.1, 3.2, ...), bullet lists, words hyphenated across line breaks. Mixes operational text (finance, activity), assurance and aspiration ("The Trust is committed to..."), evidence (survey percentages, changed practice, staff-led improvements) and blame/fear evidence (Freedom to Speak Up themes). |
-| `inquiry/chapter-3-culture.docx` | A chapter of an independent maternity review (Heading 1/Heading 2 styles, numbered findings, quoted testimony, a timeline table, a numbered list of "The Trust should ..." recommendations). Findings of blame culture, defensive responses to families and altered records, alongside good practice. |
-| `inquiry/chapter-4-learning.html` | A chapter of a review of a council's children's social care, as a web page. The `<nav>`, `<header>`, `<footer>`, `<script>`, `<style>` and a hidden cookie banner are page furniture that a reader should drop; the text is in `<main>` (h1/h2, paragraphs, a list, a blockquote). |
-| `survey/staff-survey-2025.csv` | A 2025 staff-survey free-text export: 120 rows with `respondent_id, year, directorate, staff_group, question, comment`. Short, blunt comments with abbreviations and typos; 10 are empty. |
-| `survey/staff-survey-2024.xlsx` | The 2024 export of the same survey in Excel: 80 different rows, same columns; 9 comments are empty. |
-| `notes/listening-event.txt` | A plain-text note of a staff listening event in theatres, with bullet points. |
+| `data/board/quality-committee-report.pdf` | A three-page board paper: the Quality Committee's "Quality and Learning Report" for Q3 2025/26. Running header and page-numbered footer on every page, numbered sections and paragraphs (1.1, 3.2, ...), bullet lists, words hyphenated across line breaks. Mixes operational text (finance, activity), assurance and aspiration ("The Trust is committed to..."), evidence (survey percentages, changed practice, staff-led improvements) and blame/fear evidence (Freedom to Speak Up themes). |
+| `data/inquiry/chapter-3-culture.docx` | A chapter of an independent maternity review (Heading 1/Heading 2 styles, numbered findings, quoted testimony, a timeline table, a numbered list of "The Trust should ..." recommendations). Findings of blame culture, defensive responses to families and altered records, alongside good practice. |
+| `data/inquiry/chapter-4-learning.html` | A chapter of a review of a council's children's social care, as a web page. The `<nav>`, `<header>`, `<footer>`, `<script>`, `<style>` and a hidden cookie banner are page furniture that a reader should drop; the text is in `<main>` (h1/h2, paragraphs, a list, a blockquote). |
+| `data/survey/staff-survey-2025.csv` | A 2025 staff-survey free-text export: 120 rows with `respondent_id, year, directorate, staff_group, question, comment`. Short, blunt comments with abbreviations and typos; 10 are empty. |
+| `data/survey/staff-survey-2024.xlsx` | The 2024 export of the same survey in Excel: 80 different rows, same columns; 9 comments are empty. |
+| `data/notes/listening-event.txt` | A plain-text note of a staff listening event in theatres, with bullet points. |
 
 The five directorates in the survey differ on purpose, so group comparisons
 show something: Surgery has the most blame and fear comments; Women & Children
@@ -1053,8 +1054,8 @@ compares the survey's directorates in the report):
 lo-signals score examples/data --out runs/example --text-column comment --report --by directorate
 ```
 
-This README is a Markdown file too, so scoring the whole folder reads it as
-one more (short) document.
+This description lives beside the notebooks rather than in `data/`, so
+scoring the folder reads only the sample documents.
 
 ## How it was made
 
@@ -1107,8 +1108,8 @@ def main() -> None:
     build_csv(DATA / "survey" / "staff-survey-2025.csv", survey_rows(2025, SURVEY_2025))
     build_xlsx(DATA / "survey" / "staff-survey-2024.xlsx", survey_rows(2024, SURVEY_2024), 2024)
     (DATA / "notes" / "listening-event.txt").write_text(LISTENING_NOTE, encoding="utf-8", newline="\n")
-    (DATA / "README.md").write_text(README, encoding="utf-8", newline="\n")
-    for p in sorted(DATA.rglob("*")):
+    (HERE / "DATA.md").write_text(DATA_MD, encoding="utf-8", newline="\n")
+    for p in [*sorted(DATA.rglob("*")), HERE / "DATA.md"]:
         if p.is_file():
             print(f"{p.relative_to(HERE.parent)}  {p.stat().st_size:,} bytes")
 

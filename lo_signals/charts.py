@@ -98,7 +98,9 @@ def highlight_html(text: str, labels: Sequence[str], aspirations: Sequence[str] 
 
 def _legend_below(ax: Any, ncol: int) -> None:
     # Below the axes, never over the bars: inside, it covered the blame interval.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=max(1, ncol), fontsize="small", frameon=False)
+    # The offset is a fixed 0.55 inch (clear of tick labels and x label) whatever the figure's height.
+    axes_inches = ax.get_position().height * ax.figure.get_figheight()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.55 / axes_inches), ncol=max(1, ncol), fontsize="small", frameon=False)
 
 
 def draw_profile(agg, by: str | Sequence[str] | None, ax: Any, title: str | None = None):

@@ -1,118 +1,382 @@
-"""The HTML report: one self-contained file (inline CSS, JS and SVG charts; no CDN)."""
+"""The HTML report: one self-contained file (inline CSS, JS and SVG charts; no CDN).
+
+The report's size and memory are bounded whatever the input: the unit table is
+read in chunks and kept only as label indicators and grouping keys; every
+table is capped at its largest rows (the full tables are written as CSV files
+beside the report); charts are drawn from aggregates, never from units.
+"""
 
 from __future__ import annotations
 
-import html
 import json
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from .labels import LABELS, SIGNS, TAXONOMY
+import numpy as np
+
+from .charts import LABEL_COLOURS, gap_svg, highlight_html, label_name, profile_svg
+from .labels import LABELS, SIGNS
+from .rollup import rates, unit_matrices
 
 __all__ = ["write_report", "read_units"]
 
-_NAMES = {t.id: t.name for t in TAXONOMY}
+#: Formats whose documents are table rows (one survey comment each): the
+#: report groups them by file instead of listing every row as a document.
+TABULAR_FORMATS = frozenset({"csv", "tsv", "xlsx", "xls", "jsonl", "parquet"})
+_CHUNK_ROWS = 100_000
+_MAX_RUN_JSON = 20_000
+# Cheap register inference from file names, for runs without a register column.
+_REGISTER_HINTS = (
+    ("board_paper", re.compile(r"board|committee|minutes|governing|trust[-_ ]?paper|annual[-_ ]report", re.I)),
+    ("inquiry_report", re.compile(r"inquiry|review|investigation|inquest|chapter|findings", re.I)),
+    ("staff_feedback", re.compile(r"survey|feedback|comment|listening|pulse|staff", re.I)),
+)
 
 
 def read_units(out: str | Path, columns: list[str] | None = None):
-    """Read the unit table a scoring run wrote (``sentences.csv`` or ``.parquet``)."""
+    """Read the unit table a scoring run wrote (``sentences.csv`` or ``.parquet``).
+
+    Args:
+        out: The directory ``lo-signals score`` wrote.
+        columns: Only these columns (default: all).
+
+    Returns:
+        ``pandas.DataFrame`` with one row per unit.
+    """
     import pandas as pd
 
     out = Path(out)
     if (out / "sentences.parquet").is_file():
         return pd.read_parquet(out / "sentences.parquet", columns=columns)
+    return pd.concat(list(_iter_units(out, columns)), ignore_index=True)
+
+
+def _unit_columns(out: Path) -> list[str]:
+    import pandas as pd
+
+    if (out / "sentences.parquet").is_file():
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(out / "sentences.parquet").names)
     if (out / "sentences.csv").is_file():
-        return pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype={"labels": str, "aspirations": str, "text": str})
+        return list(pd.read_csv(out / "sentences.csv", nrows=0).columns)
     raise FileNotFoundError(f"{out} has no sentences.csv or sentences.parquet: run lo-signals score first")
 
 
-def write_report(out: str | Path, by: str | None = None, n_boot: int = 1000, top_k: int = 5, path: str | Path | None = None) -> Path:
+def _iter_units(out: Path, columns: Sequence[str] | None, chunk_rows: int = _CHUNK_ROWS) -> Iterator[Any]:
+    """The unit table in chunks of ``chunk_rows``; text-like columns as strings, missing as ``""``."""
+    import pandas as pd
+
+    header = _unit_columns(out)
+    columns = list(columns) if columns is not None else header
+    if (out / "sentences.parquet").is_file():
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(out / "sentences.parquet").iter_batches(batch_size=chunk_rows, columns=columns):
+            yield batch.to_pandas()
+        return
+    numeric = set(LABELS) | {"start", "end", "unit_id"}
+    # Everything but the scores as text: a directorate "2024" and one read as 2024 must group together.
+    dtypes = {c: str for c in columns if c not in numeric}
+    yield from pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype=dtypes, chunksize=chunk_rows)
+
+
+def _by_columns(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [b.strip() for b in by.split(",") if b.strip()]
+    return [str(b) for b in by]
+
+
+def _file_formats(out: Path) -> dict[str, str]:
+    """Format of each scored file (from ``documents.csv``), read without its wide text columns."""
+    import pandas as pd
+
+    if not (out / "documents.csv").is_file():
+        return {}
+    cols = [c for c in ("path", "format") if c in pd.read_csv(out / "documents.csv", nrows=0).columns]
+    if len(cols) < 2:
+        return {}
+    formats: dict[str, str] = {}
+    for chunk in pd.read_csv(out / "documents.csv", usecols=cols, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS):
+        formats.update(zip(chunk["path"], chunk["format"]))
+    return formats
+
+
+def _infer_register(path: str, tabular: bool) -> str:
+    if tabular:
+        return "staff_feedback"
+    for register, pattern in _REGISTER_HINTS:
+        if pattern.search(path):
+            return register
+    return "other"
+
+
+@dataclass
+class _Units:
+    """What the report keeps of the unit table: grouping keys, indicators and top-evidence candidates."""
+
+    keys: Any = None
+    ev: np.ndarray | None = None
+    asp: np.ndarray | None = None
+    top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    register_given: bool = False
+
+
+def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str], top_k: int) -> _Units:
+    """One pass over the unit table, chunk by chunk, keeping only what the report draws."""
+    import pandas as pd
+
+    register_given = "register" in header
+    wanted = ["doc_id", "path", "page", "text", "labels", "aspirations", *LABELS, *by, *(["register"] if register_given else [])]
+    columns = [c for c in dict.fromkeys(wanted) if c in header]
+    keys, evs, asps, candidates = [], [], [], {label: [] for label in LABELS}
+    tabular_of: dict[str, bool] = {}
+    register_of: dict[str, str] = {}
+    for chunk in _iter_units(out, columns):
+        ev, asp = unit_matrices(chunk)
+        paths = chunk["path"].astype(str) if "path" in chunk else pd.Series([""] * len(chunk), index=chunk.index)
+        for p in paths.unique():
+            if p not in tabular_of:
+                fmt = formats.get(p) or Path(p).suffix.lstrip(".").lower()
+                tabular_of[p] = fmt in TABULAR_FORMATS
+                register_of[p] = _infer_register(p, tabular_of[p])
+        tabular = paths.map(tabular_of).to_numpy(dtype=bool)
+        doc_ids = chunk["doc_id"].astype(str) if "doc_id" in chunk else paths
+        k = pd.DataFrame({"doc_id": doc_ids.to_numpy(), "path": paths.to_numpy()})
+        for b in by:
+            k[b] = chunk[b].astype(str).to_numpy()
+        # Rows of a table are grouped by file and by-values; any other document is its own row.
+        row_key = paths.str.cat([k[b].to_numpy() for b in by], sep="\x1f") if by else paths
+        k["_row"] = np.where(tabular, "t\x1f" + row_key.to_numpy(dtype=object), "d\x1f" + doc_ids.to_numpy(dtype=object))
+        k["_tabular"] = tabular
+        inferred = paths.map(register_of).to_numpy(dtype=object)
+        if register_given:
+            given = chunk["register"].astype(str).to_numpy(dtype=object)
+            inferred = np.where(given != "", given, inferred)
+        k["register"] = inferred
+        keys.append(k)
+        evs.append(ev)
+        asps.append(asp)
+        for j, label in enumerate(LABELS):
+            hits = chunk[ev[:, j]]
+            if len(hits) and top_k:
+                score = hits[label] if label in hits else pd.Series(0.0, index=hits.index)
+                # Survey exports repeat comments verbatim: show distinct texts.
+                best = hits.assign(_p=score.astype(float)).sort_values("_p", ascending=False, kind="stable")
+                best = best.drop_duplicates("text").head(top_k) if "text" in best else best.head(top_k)
+                candidates[label] += best.to_dict("records")
+    frame = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=["doc_id", "path", "_row", "_tabular", "register", *by])
+    top = {label: _distinct_best(c, top_k) for label, c in candidates.items()}
+    return _Units(
+        keys=frame,
+        ev=np.vstack(evs) if evs else np.zeros((0, len(LABELS)), bool),
+        asp=np.vstack(asps) if asps else np.zeros((0, len(SIGNS)), bool),
+        top=top,
+        register_given=register_given,
+    )
+
+
+def _distinct_best(candidates: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """The ``k`` most probable candidates with distinct texts."""
+    seen: set[str] = set()
+    out = []
+    for r in sorted(candidates, key=lambda r: -r["_p"]):
+        if r.get("text") not in seen:
+            seen.add(r.get("text"))
+            out.append(r)
+    return out[:k]
+
+
+def _ci_cells(rows: list[dict[str, Any]]) -> None:
+    """Add, per label, the numbers and bar geometry (percent of a per-column scale) of each row's interval."""
+    for label in LABELS:
+        scale = max([r.get(f"{label}_rate_hi", r[f"{label}_rate"]) for r in rows] + [r[f"{label}_rate"] for r in rows] + [1.0])
+        scale = 1.0 if not math.isfinite(scale) else scale
+        for r in rows:
+            rate = float(r[f"{label}_rate"])
+            lo = float(r.get(f"{label}_rate_lo", rate))
+            hi = float(r.get(f"{label}_rate_hi", rate))
+            lo, hi = (rate, rate) if not (math.isfinite(lo) and math.isfinite(hi)) else (lo, hi)
+            r.setdefault("cells", []).append(
+                {"label": label, "colour": LABEL_COLOURS[label], "rate": rate, "lo": lo, "hi": hi, "has_ci": f"{label}_rate_lo" in r,
+                 "x": 100 * rate / scale, "l": 100 * lo / scale, "w": max(100 * (hi - lo) / scale, 0.5)}
+            )
+
+
+def _overall_gap(table) -> Any:
+    # One number to sort groups by: the mean over the four signs of rhetoric minus evidence per 100 units.
+    return table[[f"{s}_gap" for s in SIGNS]].mean(axis=1)
+
+
+def _capped(table, max_rows: int, order: str) -> tuple[list[dict[str, Any]], int]:
+    """The ``max_rows`` largest groups (by units), sorted by ``order`` descending; and how many there were."""
+    shown = table.sort_values(["units"], ascending=False, kind="stable").head(max_rows)
+    shown = shown.sort_values(order, ascending=False, kind="stable")
+    rows = shown.to_dict("records")
+    _ci_cells(rows)
+    return rows, len(table)
+
+
+def _documents_view(units: _Units, by: list[str], n_boot: int, max_rows: int, csv_path: Path) -> dict[str, Any]:
+    """Documents, with the rows of tabular files grouped by file (and by-values); full table to ``csv_path``."""
+    k = units.keys
+    table = rates(k, ["_row"], units.ev, units.asp, n_boot=n_boot)
+    first = k.groupby("_row", sort=True).agg(path=("path", "first"), documents=("doc_id", "nunique"), tabular=("_tabular", "first"),
+                                             **{b: (b, "first") for b in by})
+    table = table.merge(first, left_on="_row", right_index=True)
+    table["kind"] = np.where(table["tabular"], table["documents"].map(lambda n: f"{n:,} rows"), "document")
+    table["gap"] = _overall_gap(table)
+    export = ["path", *by, "kind", "documents", "units"] + [c for c in table.columns if c.startswith(tuple(LABELS))] + ["gap"]
+    table[export].sort_values("units", ascending=False, kind="stable").to_csv(csv_path, index=False)
+    rows, total = _capped(table, max_rows, "units")
+    for r in rows:
+        r["group"] = " · ".join(f"{b}: {r[b]}" for b in by if r.get(b) not in (None, "")) if r["tabular"] else ""
+    return {"rows": rows, "total": total, "csv": csv_path.name, "grouped_files": int(table["tabular"].sum())}
+
+
+def _compare_view(units: _Units, by: list[str], n_boot: int, max_rows: int, csv_path: Path) -> dict[str, Any] | None:
+    """Groups side by side with intervals, sorted by the rhetoric-versus-practice gap."""
+    k = units.keys
+    has = np.logical_and.reduce([k[b].astype(str).str.strip().ne("").to_numpy() for b in by])
+    if not has.any():
+        return None
+    sub = k[has]
+    table = rates(sub, by, units.ev[has], units.asp[has], n_boot=n_boot)
+    table["gap"] = _overall_gap(table)
+    table.sort_values("gap", ascending=False).to_csv(csv_path, index=False)
+    rows, total = _capped(table, max_rows, "gap")
+    for r in rows:
+        r["name"] = " / ".join(str(r[b]) for b in by)
+    chart = profile_svg(table.loc[table["units"].nlargest(8).index].sort_values(by), by, title=f"Evidence per 100 units by {', '.join(by)}, with 95% intervals") if total <= 8 else None
+    return {"rows": rows, "total": total, "csv": csv_path.name, "left_out": int((~has).sum()), "chart": chart}
+
+
+def _register_view(units: _Units, n_boot: int) -> dict[str, Any] | None:
+    """Rates per register (staff feedback, board papers, inquiry text) when the run mixes them."""
+    k = units.keys
+    if k["register"].nunique() < 2:
+        return None
+    table = rates(k, ["register"], units.ev, units.asp, n_boot=n_boot)
+    docs = k.groupby("register")["doc_id"].nunique()
+    table["documents"] = table["register"].map(docs)
+    table["gap"] = _overall_gap(table)
+    rows = table.sort_values("units", ascending=False).to_dict("records")
+    _ci_cells(rows)
+    return {"rows": rows, "inferred": not units.register_given}
+
+
+def _files_view(out: Path, max_rows: int) -> dict[str, Any]:
+    import pandas as pd
+
+    if not (out / "files.csv").is_file():
+        return {"rows": [], "total": 0}
+    files = pd.read_csv(out / "files.csv", keep_default_na=False, dtype=str)
+    # Problems first: a capped table must still show every file that was not scored, as far as the cap allows.
+    files = files.assign(_ok=files.get("status", "") == "ok").sort_values("_ok", kind="stable")
+    counts = files["status"].value_counts().to_dict() if "status" in files else {}
+    return {"rows": files.head(max_rows).to_dict("records"), "total": len(files), "counts": counts}
+
+
+def write_report(
+    out: str | Path,
+    by: str | Sequence[str] | None = None,
+    n_boot: int = 1000,
+    top_k: int = 5,
+    path: str | Path | None = None,
+    max_rows: int = 50,
+) -> Path:
     """Write ``report.html`` for a scoring output directory.
+
+    Besides the report, writes the full tables it caps as CSV files in the
+    same folder: ``report_documents.csv`` and, with ``by``,
+    ``report_by_<columns>.csv``.
 
     Args:
         out: The directory ``lo-signals score`` wrote.
-        by: Optional metadata column to compare groups side by side.
+        by: Metadata column(s) to compare groups side by side (a name, a
+            comma-separated string of names, or a list); rows of tabular
+            files are also grouped by them.
         n_boot: Bootstrap resamples for the intervals.
         top_k: Evidence units shown per label.
         path: Where to write (default ``out/report.html``).
+        max_rows: Rows shown in each long table (documents, groups, files).
 
     Returns:
         The path of the report.
+
+    Raises:
+        FileNotFoundError: If ``out`` holds no unit table.
+        ValueError: If a ``by`` column is not in the unit table.
     """
-    import pandas as pd
     from jinja2 import Environment, select_autoescape
 
-    from .rollup import aggregate
-    from .charts import LABEL_COLOURS, gap_svg, highlight_html, profile_svg
-
     out = Path(out)
-    units = read_units(out)
-    if by is not None and by not in units.columns:
-        raise ValueError(f"--by {by!r}: no such column in the unit table; columns are {list(units.columns)}")
-    docs = pd.read_csv(out / "documents.csv", keep_default_na=False) if (out / "documents.csv").is_file() else pd.DataFrame()
-    files = pd.read_csv(out / "files.csv", keep_default_na=False) if (out / "files.csv").is_file() else pd.DataFrame()
+    keys = _by_columns(by)
+    header = _unit_columns(out)
+    for b in keys:
+        if b not in header:
+            raise ValueError(f"--by {b!r}: no such column in the unit table; columns are {header}")
+    dest = Path(path) if path is not None else out / "report.html"
+    units = _collect(out, header, keys, _file_formats(out), top_k)
     run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").is_file() else {}
-    pooled = aggregate(units, by=None, n_boot=n_boot)
+    pooled = rates(units.keys, [], units.ev, units.asp, n_boot=n_boot)
     row = pooled.iloc[0]
     profile = [
         {
-            "id": l,
-            "name": _NAMES[l],
-            "colour": LABEL_COLOURS[l],
-            "count": int(row[f"{l}_count"]),
-            "rate": row[f"{l}_rate"],
-            "lo": row.get(f"{l}_rate_lo", float("nan")),
-            "hi": row.get(f"{l}_rate_hi", float("nan")),
-            "rhetoric": row.get(f"{l}_rhetoric_rate") if l in SIGNS else None,
-            "gap": row.get(f"{l}_gap") if l in SIGNS else None,
+            "id": label,
+            "name": label_name(label),
+            "colour": LABEL_COLOURS[label],
+            "count": int(row[f"{label}_count"]),
+            "rate": row[f"{label}_rate"],
+            "lo": row.get(f"{label}_rate_lo", float("nan")),
+            "hi": row.get(f"{label}_rate_hi", float("nan")),
+            "rhetoric": row.get(f"{label}_rhetoric_rate") if label in SIGNS else None,
+            "gap": row.get(f"{label}_gap") if label in SIGNS else None,
         }
-        for l in LABELS
+        for label in LABELS
     ]
-    groups = None
-    group_chart = None
-    if by:
-        g = aggregate(units, by=by, n_boot=n_boot)
-        groups = [
-            {"name": str(r[by]), "units": int(r["units"]), "rates": [(r[f"{l}_rate"], r.get(f"{l}_rate_lo"), r.get(f"{l}_rate_hi")) for l in LABELS]}
-            for _, r in g.iterrows()
-        ]
-        group_chart = profile_svg(g, by, title="Evidence per 100 units, with 95% intervals")
-    top = {}
-    for l in LABELS:
-        hits = units[units["labels"].fillna("").str.split(";").apply(lambda s, l=l: l in s)]
-        hits = hits.sort_values(l, ascending=False).head(top_k)
-        top[l] = [
+    top = {
+        label: [
             {
-                "html": highlight_html(r["text"], [x for x in str(r["labels"]).split(";") if x], [x for x in str(r.get("aspirations", "")).split(";") if x]),
-                "path": r["path"],
+                "html": highlight_html(str(r.get("text", "")), [x for x in str(r.get("labels", "")).split(";") if x],
+                                       [x for x in str(r.get("aspirations", "")).split(";") if x]),
+                "path": r.get("path", ""),
                 "page": r.get("page", ""),
-                "p": float(r[l]),
+                "p": r["_p"],
             }
-            for _, r in hits.iterrows()
+            for r in rows
         ]
-    doc_cols = ["path", "units"] + [f"{l}_rate" for l in LABELS] + [f"{s}_rhetoric_count" for s in SIGNS]
-    doc_rows = docs[[c for c in doc_cols if c in docs.columns]].to_dict("records") if len(docs) else []
+        for label, rows in units.top.items()
+    }
+    suffix = re.sub(r"[^A-Za-z0-9_-]+", "_", "_".join(keys))
+    run_json = json.dumps(run, indent=2, default=str)
     env = Environment(autoescape=select_autoescape(default=True))
     template = env.from_string(resources.files("lo_signals").joinpath("data/report.html.j2").read_text(encoding="utf-8"))
     page = template.render(
-        title=f"lo_signals report: {out.name}",
-        n_units=len(units),
-        n_docs=len(docs),
+        title=f"lo_signals report: {out.resolve().name}",
+        n_units=len(units.keys),
+        n_docs=int(units.keys["doc_id"].nunique()),
+        n_files=int(units.keys["path"].nunique()),
         profile=profile,
         profile_chart=profile_svg(pooled, None, title="Evidence per 100 units, with 95% intervals"),
         gap_chart=gap_svg(row),
-        groups=groups,
-        group_chart=group_chart,
-        by=by,
-        labels=[{"id": l, "name": _NAMES[l], "colour": LABEL_COLOURS[l]} for l in LABELS],
+        by=", ".join(keys),
+        compare=_compare_view(units, keys, n_boot, max_rows, dest.parent / f"report_by_{suffix}.csv") if keys else None,
+        registers=_register_view(units, n_boot),
+        documents=_documents_view(units, keys, n_boot, max_rows, dest.parent / "report_documents.csv"),
+        files=_files_view(out, max_rows),
+        labels=[{"id": label, "name": label_name(label), "colour": LABEL_COLOURS[label]} for label in LABELS],
+        register_names={"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"},
         top=top,
-        doc_rows=doc_rows,
-        doc_cols=[c for c in doc_cols if c in docs.columns],
-        files=files.to_dict("records"),
         run=run,
-        run_json=json.dumps(run, indent=2),
-        html=html,
+        run_json=run_json if len(run_json) <= _MAX_RUN_JSON else run_json[:_MAX_RUN_JSON] + "\n… (truncated; the whole record is run.json)",
     )
-    dest = Path(path) if path is not None else out / "report.html"
     dest.write_text(page, encoding="utf-8")
     return dest

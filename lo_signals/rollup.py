@@ -12,27 +12,53 @@ from pathlib import Path
 
 import numpy as np
 
-from .labels import LABELS, SIGNS
+from .labels import LABELS, SIGNS, label_matrix
 
-__all__ = ["aggregate"]
-
-
-def _label_matrix(values, labels: Sequence[str]) -> np.ndarray:
-    out = np.zeros((len(values), len(labels)), dtype=bool)
-    index = {label: j for j, label in enumerate(labels)}
-    for i, v in enumerate(values):
-        if isinstance(v, str) and v:
-            for label in v.split(";"):
-                if label in index:
-                    out[i, index[label]] = True
-        elif isinstance(v, (list, tuple)):
-            for label in v:
-                if label in index:
-                    out[i, index[label]] = True
-    return out
+__all__ = ["aggregate", "unit_matrices", "rates"]
 
 
-def aggregate(df, by: str | Sequence[str] = "doc_id", *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05):
+def _indicators(column, labels: Sequence[str]) -> np.ndarray:
+    """Boolean ``(n, len(labels))`` indicators of a labels column, through the shared :func:`label_matrix`.
+
+    A unit table holds few distinct label strings (at most one per label
+    combination), so each distinct value is converted once; missing values
+    (NaN, None) mean no labels.
+    """
+    import pandas as pd
+
+    try:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # cells holding lists are unhashable: convert row by row
+        cells = [v if isinstance(v, (str, list, tuple, np.ndarray)) or not pd.isna(v) else None for v in column]
+        return label_matrix(cells, labels).astype(bool)
+    # Code -1 (missing) picks the all-false row appended last.
+    table = np.vstack([label_matrix(list(uniques), labels), np.zeros((1, len(labels)), np.int8)]).astype(bool)
+    return table[codes]
+
+
+def unit_matrices(df) -> tuple[np.ndarray, np.ndarray]:
+    """The evidence and aspiration indicators of a unit table.
+
+    Args:
+        df: A frame with a ``labels`` column and optionally ``aspirations``
+            (``;``-joined strings or lists of ids).
+
+    Returns:
+        ``(evidence, aspirations)``: boolean arrays of shape ``(n, len(LABELS))``
+        and ``(n, len(SIGNS))``.
+
+    Raises:
+        ValueError: If the frame has no ``labels`` column, or a cell holds an
+            id that is not a label (naming it).
+    """
+    if "labels" not in df.columns:
+        raise ValueError("the frame needs a 'labels' column (score it first)")
+    ev = _indicators(df["labels"], LABELS)
+    asp = _indicators(df["aspirations"], SIGNS) if "aspirations" in df.columns else np.zeros((len(df), len(SIGNS)), bool)
+    return ev, asp
+
+
+def aggregate(df, by: str | Sequence[str] | None = "doc_id", *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05):
     """Evidence and rhetoric rates per group, with percentile bootstrap intervals.
 
     Rates are per 100 units. Intervals resample units within each group.
@@ -41,8 +67,9 @@ def aggregate(df, by: str | Sequence[str] = "doc_id", *, n_boot: int = 1000, see
         df: A unit table (``sentences.csv`` / :func:`lo_signals.score_documents`
             output, or :func:`lo_signals.score_frame` output) with ``labels``
             and ``aspirations`` columns (``;``-joined strings or lists).
-        by: Column name(s) to group by (a string, list, tuple or array). ``"folder"`` groups by the parent
-            folder of ``path``; ``None`` or ``[]`` pools every unit.
+        by: Column name(s) to group by (a string, list, tuple or array).
+            ``"folder"`` groups by the parent folder of ``path``; ``None`` or
+            ``[]`` pools every unit.
         n_boot: Bootstrap resamples (0 skips intervals).
         seed: Random seed.
         alpha: 1 - interval coverage.
@@ -53,21 +80,40 @@ def aggregate(df, by: str | Sequence[str] = "doc_id", *, n_boot: int = 1000, see
         ``{label}_rate_hi``, and for each sign ``{sign}_rhetoric_count``,
         ``{sign}_rhetoric_rate`` and ``{sign}_gap`` (rhetoric minus evidence rate).
     """
-    import pandas as pd
-
-    if "labels" not in df.columns:
-        raise ValueError("the frame needs a 'labels' column (score it first)")
-    df = df.copy()
     keys = [by] if isinstance(by, str) else ([] if by is None else list(by))
+    ev, asp = unit_matrices(df)
     if "folder" in keys and "folder" not in df.columns:
         if "path" not in df.columns:
             raise ValueError("grouping by 'folder' needs a 'path' column")
-        df["folder"] = [str(Path(p).parent) for p in df["path"]]
+        df = df.assign(folder=[str(Path(p).parent) for p in df["path"]])
+    return rates(df, keys, ev, asp, n_boot=n_boot, seed=seed, alpha=alpha)
+
+
+def rates(df, keys: Sequence[str], ev: np.ndarray, asp: np.ndarray, *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05):
+    """:func:`aggregate` on indicator matrices already computed (the report builds them chunk by chunk).
+
+    Args:
+        df: A frame holding the grouping columns, row-aligned with ``ev`` and ``asp``.
+        keys: The grouping columns (empty pools every row).
+        ev: ``(n, len(LABELS))`` evidence indicators.
+        asp: ``(n, len(SIGNS))`` aspiration indicators.
+        n_boot: Bootstrap resamples (0 skips intervals).
+        seed: Random seed.
+        alpha: 1 - interval coverage.
+
+    Returns:
+        The frame :func:`aggregate` returns.
+    """
+    import pandas as pd
+
+    keys = list(keys)
     missing = [k for k in keys if k not in df.columns]
     if missing:
         raise ValueError(f"no column(s) {missing} to group by; columns are {list(df.columns)}")
-    ev = _label_matrix(list(df["labels"]), LABELS)
-    asp = _label_matrix(list(df["aspirations"]) if "aspirations" in df.columns else [""] * len(df), SIGNS)
+    ev = np.asarray(ev, dtype=bool)
+    asp = np.asarray(asp, dtype=bool)
+    # Each unit's evidence pattern as one integer: the bootstrap only needs pattern counts.
+    codes = ev.astype(np.int64) @ (1 << np.arange(ev.shape[1], dtype=np.int64))
     rng = np.random.default_rng(seed)
     groups = df.groupby(keys, sort=True, dropna=False).indices if keys else {"all": np.arange(len(df))}
     rows = []
@@ -81,7 +127,7 @@ def aggregate(df, by: str | Sequence[str] = "doc_id", *, n_boot: int = 1000, see
             row.update(dict(zip(keys, key)))
         row["units"] = n
         e, a = ev[idx], asp[idx]
-        boot_ev = _bootstrap_rates(e, n_boot, rng) if n_boot and n else None
+        boot_ev = _bootstrap_rates(codes[idx], ev.shape[1], n_boot, rng) if n_boot and n else None
         for j, label in enumerate(LABELS):
             row[f"{label}_count"] = int(e[:, j].sum())
             row[f"{label}_rate"] = 100.0 * e[:, j].mean() if n else 0.0
@@ -96,8 +142,8 @@ def aggregate(df, by: str | Sequence[str] = "doc_id", *, n_boot: int = 1000, see
     return pd.DataFrame(rows)
 
 
-def _bootstrap_rates(e: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap rates per 100 of the boolean unit-by-label matrix ``e``: ``(n_boot, labels)``.
+def _bootstrap_rates(codes: np.ndarray, n_labels: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap rates per 100 from units' evidence-pattern codes: ``(n_boot, n_labels)``.
 
     Resampling n units with replacement only matters through how many copies of
     each distinct label pattern are drawn, which is a multinomial draw over the
@@ -105,7 +151,8 @@ def _bootstrap_rates(e: np.ndarray, n_boot: int, rng: np.random.Generator) -> np
     distribution as resampling rows, in memory independent of n (row
     resampling needed n_boot * n indices: 800 MB for one 100k-unit group).
     """
-    patterns, counts = np.unique(e, axis=0, return_counts=True)
-    n = len(e)
+    patterns, counts = np.unique(codes, return_counts=True)
+    n = len(codes)
+    bits = (patterns[:, None] >> np.arange(n_labels)) & 1  # (patterns, labels)
     draws = rng.multinomial(n, counts / n, size=n_boot)  # (n_boot, patterns)
-    return draws @ patterns.astype(float) * (100.0 / n)
+    return draws @ bits.astype(float) * (100.0 / n)

@@ -57,3 +57,23 @@ def test_package_function_is_not_shadowed_by_its_module(units):
     importlib.import_module("lo_signals.notebook")
     assert callable(lo_signals.aggregate)
     assert lo_signals.aggregate(units, by=None, n_boot=0).loc[0, "units"] == 6
+
+
+def test_missing_cells_and_unknown_ids(units):
+    import numpy as np
+
+    units = units.assign(labels=[np.nan, "open_dialogue", None, "", "", "community_of_learners"])
+    out = aggregate(units, by="doc_id", n_boot=0).set_index("doc_id")
+    assert out.loc["a", "open_dialogue_count"] == 1 and out.loc["b", "community_of_learners_count"] == 1
+    with pytest.raises(ValueError, match="unknown label 'teamwork'"):
+        aggregate(units.assign(labels="teamwork"), by="doc_id", n_boot=0)
+
+
+def test_bootstrap_interval_covers_the_rate_for_a_large_group():
+    import numpy as np
+
+    n = 200_000  # row resampling would need n_boot * n indices; pattern counts need n_boot * 32
+    df = pd.DataFrame({"labels": np.where(np.arange(n) % 4 == 0, "blame_defensiveness", "")})
+    row = aggregate(df, by=None, n_boot=500).iloc[0]
+    assert row["blame_defensiveness_rate"] == 25.0
+    assert 24.6 < row["blame_defensiveness_rate_lo"] < 25.0 < row["blame_defensiveness_rate_hi"] < 25.4

@@ -29,3 +29,10 @@ def test_sample_data_covers_every_promised_format():
 
     survey = pd.read_csv(data / "survey" / "staff-survey-2025.csv")
     assert {"directorate", "staff_group", "comment"} <= set(survey.columns)
+
+
+def test_sample_folder_holds_only_documents_to_score():
+    # Its description sits beside the notebooks: scoring the folder must not read it as a document.
+    data = EXAMPLES / "data"
+    assert not [p for p in data.rglob("*") if p.suffix.lower() in {".md", ".rst"} or p.name.lower().startswith("readme")]
+    assert "Example data (invented)" in (EXAMPLES / "DATA.md").read_text(encoding="utf-8")

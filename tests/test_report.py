@@ -1,14 +1,17 @@
 """The HTML report: self-contained, complete, and checked in a real headless browser."""
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from lo_signals.labels import LABELS
 from lo_signals.report import write_report
 from lo_signals.score import score_folder
 
@@ -52,6 +55,121 @@ def test_report_by_group(scored):
         write_report(scored, by="nope")
 
 
+def _fake_run(out: Path, units: pd.DataFrame, formats: dict[str, str], files: pd.DataFrame | None = None) -> Path:
+    """Write the tables lo-signals score writes, from a hand-made unit table (no model needed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    units = units.copy()
+    for label in LABELS:
+        units[label] = [0.9 if label in str(v).split(";") else 0.1 for v in units["labels"]]
+    if "aspirations" not in units:
+        units["aspirations"] = ""
+    units.to_csv(out / "sentences.csv", index=False)
+    docs = units.drop_duplicates("doc_id")[["doc_id", "path"]].assign(format=lambda d: d["path"].map(formats))
+    docs.to_csv(out / "documents.csv", index=False)
+    if files is None:
+        files = pd.DataFrame({"path": sorted(formats), "status": "ok", "reason": "", "bytes": 1, "pages": "", "units": 1})
+    files.to_csv(out / "files.csv", index=False)
+    return out
+
+
+def _survey_units(rows: int, groups: list[str], path: str = "survey.csv", col: str = "directorate") -> pd.DataFrame:
+    labels = ["blame_defensiveness", "", "open_dialogue", "", "community_of_learners"]
+    return pd.DataFrame({
+        "doc_id": [f"s:r{i}" for i in range(rows)],
+        "path": path,
+        "page": "",
+        "text": [f"comment {i}" for i in range(rows)],
+        "labels": [labels[i % len(labels)] for i in range(rows)],
+        "aspirations": ["open_dialogue" if i % 7 == 0 else "" for i in range(rows)],
+        col: [groups[i % len(groups)] for i in range(rows)],
+    })
+
+
+def _table_rows(page: str, table_id: str) -> list[str]:
+    body = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+
+
+def test_survey_rows_are_grouped_by_file_and_by_column(tmp_path):
+    pdf = pd.DataFrame({"doc_id": "p1", "path": "board/minutes.pdf", "page": 1, "text": [f"paper {i}" for i in range(10)],
+                        "labels": ["open_dialogue"] * 3 + [""] * 7, "aspirations": "", "directorate": ""})
+    units = pd.concat([_survey_units(300, ["Surgery", "Medicine", "Corporate"]), pdf], ignore_index=True)
+    out = _fake_run(tmp_path / "run", units, {"survey.csv": "csv", "board/minutes.pdf": "pdf"})
+    page = write_report(out, by="directorate", n_boot=50).read_text()
+    rows = _table_rows(page, "doc-table")
+    assert len(rows) == 4, "one row per directorate of the survey file, one for the PDF; not one per comment"
+    assert sum("100 rows" in r for r in rows) == 3 and sum("board/minutes.pdf" in r for r in rows) == 1
+    full = pd.read_csv(out / "report_documents.csv")
+    assert len(full) == 4 and full["units"].sum() == 310
+    assert {"blame_defensiveness_rate_lo", "blame_defensiveness_rate_hi"} <= set(full.columns)
+    surgery = full[full["directorate"] == "Surgery"].iloc[0]
+    assert surgery["blame_defensiveness_rate_lo"] <= surgery["blame_defensiveness_rate"] <= surgery["blame_defensiveness_rate_hi"]
+
+
+def test_long_tables_are_capped_so_the_report_size_is_bounded(tmp_path):
+    teams = [f"team {i:03d}" for i in range(200)]
+    sizes = {}
+    for rows in (2_000, 20_000):
+        out = _fake_run(tmp_path / str(rows), _survey_units(rows, teams, col="team"), {"survey.csv": "csv"})
+        page = write_report(out, by="team", n_boot=20, max_rows=20).read_text()
+        sizes[rows] = len(page.encode())
+        assert len(_table_rows(page, "group-table")) == 20 and len(_table_rows(page, "doc-table")) == 20
+        assert "Showing the 20 largest of 200 groups" in page and "report_by_team.csv" in page
+        assert len(pd.read_csv(out / "report_by_team.csv")) == 200, "the full table is beside the report"
+    # Ten times the comments, the same report: its size depends on the caps, not on the input.
+    assert sizes[20_000] < 1.05 * sizes[2_000]
+
+
+def test_file_table_is_capped_with_problems_first(tmp_path):
+    formats = {f"doc{i:03d}.txt": "txt" for i in range(120)}
+    files = pd.DataFrame({"path": sorted(formats), "status": "ok", "reason": "", "bytes": 10, "pages": "", "units": 1})
+    files.loc[117, ["status", "reason"]] = ["error", "corrupt"]
+    units = pd.DataFrame({"doc_id": [f"d{i}" for i in range(120)], "path": sorted(formats), "page": "", "text": "x", "labels": "", "aspirations": ""})
+    page = write_report(_fake_run(tmp_path / "run", units, formats, files), n_boot=0, max_rows=10).read_text()
+    rows = _table_rows(page, "file-table")
+    assert len(rows) == 10 and "status-error" in rows[0] and "doc117.txt" in rows[0]
+    assert "Showing 10 of 120 files" in page
+
+
+def test_groups_are_compared_side_by_side_sorted_by_the_gap(tmp_path):
+    units = _survey_units(600, ["A", "B", "C"])
+    # B says it is open and shows nothing: the largest rhetoric-versus-practice gap.
+    units.loc[units["directorate"] == "B", ["labels", "aspirations"]] = ["", "open_dialogue;community_of_learners"]
+    page = write_report(_fake_run(tmp_path / "run", units, {"survey.csv": "csv"}), by="directorate", n_boot=50).read_text()
+    rows = _table_rows(page, "group-table")
+    gaps = [float(re.search(r'data-v="([-0-9.e]+)">[+-]', r).group(1)) for r in rows]
+    assert gaps == sorted(gaps, reverse=True) and ">B<" in rows[0]
+    assert all(r.count('class="range"') == len(LABELS) for r in rows), "every rate is drawn with its interval"
+    assert 'id="group-chart"' in page
+
+
+def test_register_view_when_a_run_mixes_registers(tmp_path):
+    inquiry = pd.DataFrame({"doc_id": "q", "path": "inquiry/chapter-3.docx", "page": "", "text": ["finding"] * 20,
+                            "labels": ["blame_defensiveness"] * 20, "aspirations": "", "directorate": ""})
+    board = pd.DataFrame({"doc_id": "b", "path": "papers/board-2025-06.pdf", "page": 1, "text": ["assurance"] * 20,
+                          "labels": "", "aspirations": "open_dialogue", "directorate": ""})
+    mixed = pd.concat([_survey_units(100, ["A"]), inquiry, board], ignore_index=True)
+    formats = {"survey.csv": "csv", "inquiry/chapter-3.docx": "docx", "papers/board-2025-06.pdf": "pdf"}
+    page = write_report(_fake_run(tmp_path / "mixed", mixed, formats), n_boot=20).read_text()
+    rows = _table_rows(page, "register-table")
+    assert sorted(r.split("<td>", 1)[1].split("<", 1)[0] for r in rows) == ["board papers", "inquiry reports", "staff feedback"]
+    assert "inferred from its file" in page
+    given = mixed.assign(register=["board_paper"] * 100 + ["inquiry_report"] * 40)
+    page = write_report(_fake_run(tmp_path / "given", given, formats), n_boot=0).read_text()
+    assert len(_table_rows(page, "register-table")) == 2 and "inferred from its file" not in page
+    survey_only = _fake_run(tmp_path / "survey", _survey_units(50, ["A"]), {"survey.csv": "csv"})
+    assert 'id="registers"' not in write_report(survey_only, n_boot=0).read_text()
+
+
+def test_hostile_group_names_paths_and_text_are_escaped(tmp_path):
+    units = _survey_units(40, ["<script>alert(1)</script>", "ok"], path='x"><img src=x onerror=alert(2)>.csv')
+    units["text"] = "<b>Blamed</b> for the error </td></table>"
+    units["labels"] = "blame_defensiveness"
+    page = write_report(_fake_run(tmp_path / "run", units, {units.loc[0, "path"]: "csv"}), by="directorate", n_boot=0).read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "<b>Blamed" not in page and "&lt;b&gt;Blamed" in page
+
+
 def _browser() -> tuple[str, str] | None:
     chrome, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if chrome and driver:
@@ -65,16 +183,16 @@ def _browser() -> tuple[str, str] | None:
     return None
 
 
-def test_report_in_headless_chromium(scored, tmp_path):
+@contextlib.contextmanager
+def chromium(tmp_path: Path):
+    """A headless Chromium driver (the test skips, saying why, when there is none)."""
     pytest.importorskip("selenium")
     found = _browser()
     if found is None:
         pytest.skip("no Chromium: apt-get install chromium chromium-driver failed or is not allowed here")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
 
-    path = write_report(scored, by="directorate", n_boot=50)
     opts = webdriver.ChromeOptions()
     opts.binary_location = found[0]
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -83,19 +201,67 @@ def test_report_in_headless_chromium(scored, tmp_path):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(found[1]), options=opts)
     try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def assert_renders_within_the_page(driver, groups: int) -> None:
+    """No console errors, every group compared, and nothing wider than the page (the blame column was cut off)."""
+    from selenium.webdriver.common.by import By
+
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#group-table tbody tr")) == groups
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+    last = driver.find_element(By.CSS_SELECTOR, "#group-table thead th:last-child")
+    assert last.location["x"] + last.size["width"] <= width
+    for table in ("group-table", "doc-table", "file-table"):
+        # Not even a scroll bar inside its box: every column, blame last, is in view.
+        assert driver.execute_script(f"var t = document.getElementById('{table}'); return t.scrollWidth <= t.parentElement.clientWidth"), table
+
+
+def test_report_in_headless_chromium(scored, tmp_path):
+    path = write_report(scored, by="directorate", n_boot=50)
+    with chromium(tmp_path) as driver:
+        from selenium.webdriver.common.by import By
+
         driver.get(Path(path).as_uri())
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert errors == []
+        assert_renders_within_the_page(driver, groups=2)
         assert len(driver.find_elements(By.CSS_SELECTOR, "#profile-chart svg")) == 1
         assert len(driver.find_elements(By.CSS_SELECTOR, "#gap-chart svg")) == 1
         assert len(driver.find_elements(By.CSS_SELECTOR, "#evidence mark")) >= 1
+        # A label chip is one phrase: it never wraps inside.
+        assert driver.find_element(By.CSS_SELECTOR, "#evidence .chip").value_of_css_property("white-space") == "nowrap"
         # Sorting the file table by status puts "error" first.
         table = driver.find_element(By.ID, "file-table")
         table.find_elements(By.TAG_NAME, "th")[1].click()
-        first = table.find_element(By.CSS_SELECTOR, "tbody tr td:nth-child(2)").text
-        assert first == "error"
+        assert table.find_element(By.CSS_SELECTOR, "tbody tr td:nth-child(2)").text == "error"
         shot = tmp_path / "report.png"
         driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 10_000
-    finally:
-        driver.quit()
+
+
+def test_report_of_a_100k_row_survey_is_small_and_renders(tmp_path):
+    """lo-signals score survey.csv --out o --report --by directorate on 100,000 comments.
+
+    About 35 s on 2 cores, so not marked slow; the measured figures are in
+    benchmarks/results/report-scale.md (benchmarks/report_scale.py).
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.report_scale import DIRECTORATES, make_survey
+
+    survey = make_survey(tmp_path / "survey.csv", 100_000)
+    out = tmp_path / "o"
+    cli = Path(sys.executable).with_name("lo-signals")
+    cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "lo_signals.cli"]
+    done = subprocess.run([*cmd, "score", str(survey), "--out", str(out), "--report", "--by", "directorate"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = out / "report.html"
+    assert report.stat().st_size < 5_000_000
+    groups = pd.read_csv(out / "report_by_directorate.csv")
+    assert sorted(groups["directorate"]) == sorted(DIRECTORATES)
+    assert groups["units"].sum() == len(pd.read_csv(out / "sentences.csv", usecols=["doc_id"]))
+    with chromium(tmp_path) as driver:
+        driver.get(report.as_uri())
+        assert_renders_within_the_page(driver, groups=len(DIRECTORATES))
