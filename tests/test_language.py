@@ -46,10 +46,12 @@ def test_english_and_undecided_text_passes(text: str, expected: str) -> None:
     assert is_english(text)
 
 
-def test_no_corpus_unit_is_flagged() -> None:
-    # Every unit of the English training corpus must pass: a flag that fires
-    # on real English would bury the units that matter.
-    lines = (REPO / "corpora" / "test.jsonl").read_text(encoding="utf-8").splitlines()
-    texts = [json.loads(line)["text"] for line in lines if line.strip()]
-    assert len(texts) > 500
+def test_no_corpus_unit_is_flagged(tiny_rows: list[dict]) -> None:
+    # Every unit of the English corpora must pass: a flag that fires on real
+    # English would bury the units that matter.
+    texts = [r["text"] for r in tiny_rows]
+    for path in sorted((REPO / "corpora").glob("**/test.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        texts += [json.loads(line)["text"] for line in lines if line.strip()]
+    assert len(texts) >= 32
     assert all(english_flags(texts))
