@@ -51,9 +51,10 @@ def read_units(out: str | Path, columns: list[str] | None = None):
     import pandas as pd
 
     out = Path(out)
+    _unit_columns(out)  # raises, saying what to run, when there is no unit table
     if (out / "sentences.parquet").is_file():
         return pd.read_parquet(out / "sentences.parquet", columns=columns)
-    return pd.concat(list(_iter_units(out, columns)), ignore_index=True)
+    return pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype={"labels": str, "aspirations": str, "text": str})
 
 
 def _unit_columns(out: Path) -> list[str]:
@@ -78,7 +79,8 @@ def _iter_units(out: Path, columns: Sequence[str] | None, chunk_rows: int = _CHU
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(out / "sentences.parquet").iter_batches(batch_size=chunk_rows, columns=columns):
-            yield batch.to_pandas()
+            # Missing metadata as "", as in the CSV: None must not become a group called "None".
+            yield batch.to_pandas().fillna("")
         return
     numeric = set(LABELS) | {"start", "end", "unit_id"}
     # Everything but the scores as text: a directorate "2024" and one read as 2024 must group together.

@@ -55,7 +55,7 @@ def test_report_by_group(scored):
         write_report(scored, by="nope")
 
 
-def _fake_run(out: Path, units: pd.DataFrame, formats: dict[str, str], files: pd.DataFrame | None = None) -> Path:
+def _fake_run(out: Path, units: pd.DataFrame, formats: dict[str, str], files: pd.DataFrame | None = None, fmt: str = "csv") -> Path:
     """Write the tables lo-signals score writes, from a hand-made unit table (no model needed)."""
     out.mkdir(parents=True, exist_ok=True)
     units = units.copy()
@@ -63,7 +63,10 @@ def _fake_run(out: Path, units: pd.DataFrame, formats: dict[str, str], files: pd
         units[label] = [0.9 if label in str(v).split(";") else 0.1 for v in units["labels"]]
     if "aspirations" not in units:
         units["aspirations"] = ""
-    units.to_csv(out / "sentences.csv", index=False)
+    if fmt == "parquet":
+        units.to_parquet(out / "sentences.parquet", index=False)
+    else:
+        units.to_csv(out / "sentences.csv", index=False)
     docs = units.drop_duplicates("doc_id")[["doc_id", "path"]].assign(format=lambda d: d["path"].map(formats))
     docs.to_csv(out / "documents.csv", index=False)
     if files is None:
@@ -90,11 +93,12 @@ def _table_rows(page: str, table_id: str) -> list[str]:
     return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
 
 
-def test_survey_rows_are_grouped_by_file_and_by_column(tmp_path):
-    pdf = pd.DataFrame({"doc_id": "p1", "path": "board/minutes.pdf", "page": 1, "text": [f"paper {i}" for i in range(10)],
-                        "labels": ["open_dialogue"] * 3 + [""] * 7, "aspirations": "", "directorate": ""})
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_survey_rows_are_grouped_by_file_and_by_column(tmp_path, fmt):
+    pdf = pd.DataFrame({"doc_id": "p1", "path": "board/minutes.pdf", "page": "1", "text": [f"paper {i}" for i in range(10)],
+                        "labels": ["open_dialogue"] * 3 + [""] * 7, "aspirations": "", "directorate": None})
     units = pd.concat([_survey_units(300, ["Surgery", "Medicine", "Corporate"]), pdf], ignore_index=True)
-    out = _fake_run(tmp_path / "run", units, {"survey.csv": "csv", "board/minutes.pdf": "pdf"})
+    out = _fake_run(tmp_path / "run", units, {"survey.csv": "csv", "board/minutes.pdf": "pdf"}, fmt=fmt)
     page = write_report(out, by="directorate", n_boot=50).read_text()
     rows = _table_rows(page, "doc-table")
     assert len(rows) == 4, "one row per directorate of the survey file, one for the PDF; not one per comment"
@@ -102,6 +106,7 @@ def test_survey_rows_are_grouped_by_file_and_by_column(tmp_path):
     full = pd.read_csv(out / "report_documents.csv")
     assert len(full) == 4 and full["units"].sum() == 310
     assert {"blame_defensiveness_rate_lo", "blame_defensiveness_rate_hi"} <= set(full.columns)
+    assert "None" not in set(pd.read_csv(out / "report_by_directorate.csv")["directorate"]), "units without a directorate are left out"
     surgery = full[full["directorate"] == "Surgery"].iloc[0]
     assert surgery["blame_defensiveness_rate_lo"] <= surgery["blame_defensiveness_rate"] <= surgery["blame_defensiveness_rate_hi"]
 
