@@ -16,13 +16,14 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from .labels import LABELS
 from .outdir import PARTS_DIR, OutputLock, PartStore, assemble, part_key, tidy_parts, union_columns, write_files_csv
 from .pipeline import DOCUMENT_COLUMNS, SENTENCE_COLUMNS, FileResult, Rows, ScoreOptions, score_file
+from .readers import Limits
 
 __all__ = ["score_folder", "run_files", "plan", "MemoryStore"]
 
@@ -249,8 +250,24 @@ def check_label_set(scorer: Any) -> None:
         )
 
 
+def inference_options(device: str | None, precision: str | None, batch_size: int | None) -> dict[str, Any]:
+    """The inference options that were given, for :func:`lo_signals.models.resolve`."""
+    return {k: v for k, v in (("device", device), ("precision", precision), ("batch_size", batch_size)) if v is not None}
+
+
+def score_options(
+    inputs: Sequence[str | Path], text_column: str | None, max_bytes: int | None, limits: Limits | None, follow_symlinks: bool
+) -> ScoreOptions:
+    """The per-file options of a run (``max_bytes`` overrides ``limits.max_bytes``)."""
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    roots = None if follow_symlinks else tuple(str(i) for i in inputs)
+    return ScoreOptions(text_column=text_column, limits=limits, roots=roots)
+
+
 def plan(
-    inputs: Sequence[str | Path], model: Any, *, workers: int, engine: str, inference: dict[str, Any]
+    inputs: Sequence[str | Path], model: Any, options: ScoreOptions, *, workers: int, engine: str, inference: dict[str, Any]
 ) -> tuple[Any, Any, list[Path]]:
     """Check the arguments, find the files and get the model ready.
 
@@ -278,7 +295,7 @@ def plan(
     else:
         scorer = worker_model = model
     check_label_set(scorer)
-    files = list(discover_files(inputs))
+    files = list(discover_files(inputs, follow_symlinks=options.roots is None))
     return scorer, worker_model, files
 
 
@@ -304,9 +321,9 @@ def score_folder(
     workers: int = 1,
     fmt: str = "csv",
     text_column: str | None = None,
-    max_bytes: int = 50_000_000,
-    max_units: int = ScoreOptions.max_units,
-    max_chars: int = ScoreOptions.max_chars,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
+    follow_symlinks: bool = False,
     keep_parts: bool = True,
     progress: Callable[[FileResult], None] | None = None,
     on_files: Callable[[int], None] | None = None,
@@ -331,9 +348,16 @@ def score_folder(
         workers: Processes to score with.
         fmt: ``csv`` or ``parquet`` for the sentences table.
         text_column: Text column of tabular files (detected when obvious).
-        max_bytes: Files larger than this are skipped with a reason.
-        max_units: Units scored per file at most; the rest is left out with a warning.
-        max_chars: Longer units are cut into pieces of at most this many characters.
+        max_bytes: Files larger than this are skipped with a reason
+            (default 50 MB; overrides ``limits.max_bytes``).
+        limits: Resource bounds (:class:`lo_signals.readers.Limits`): size
+            on disk, inflated size of .docx/.xlsx, units per document and
+            characters per unit. A file over a size limit is skipped with the
+            reason; units past a limit are split or dropped with a warning in
+            ``files.csv``.
+        follow_symlinks: Follow symbolic links that lead out of the input
+            folders. Off by default, so a link cannot pull in files from
+            elsewhere on the machine; such links are listed as skipped.
         keep_parts: Keep the parts cache after a complete run (fast re-runs
             over the same files); ``False`` deletes it once the tables are
             written. Parts no longer needed are always pruned.
@@ -360,9 +384,9 @@ def score_folder(
 
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, got {fmt!r}")
-    options = ScoreOptions(text_column=text_column, max_bytes=max_bytes, max_units=max_units, max_chars=max_chars)
-    inference = {k: v for k, v in (("device", device), ("precision", precision), ("batch_size", batch_size)) if v is not None}
-    scorer, worker_model, files = plan(inputs, model, workers=workers, engine=engine, inference=inference)
+    inference = inference_options(device, precision, batch_size)
+    options = score_options(inputs, text_column, max_bytes, limits, follow_symlinks)
+    scorer, worker_model, files = plan(inputs, model, options, workers=workers, engine=engine, inference=inference)
     out = Path(out)
     parts_dir = out / PARTS_DIR
     with OutputLock(out):
@@ -387,7 +411,8 @@ def score_folder(
             "versions": {**library_versions(), "pandas": version("pandas")},
             "options": {
                 "inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "engine": engine,
-                **asdict(options), "keep_parts": keep_parts, **inference,
+                "text_column": text_column, **asdict(options.limits), "follow_symlinks": follow_symlinks,
+                "keep_parts": keep_parts, **inference,
             },
             "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -14,6 +14,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from .readers import Limits
+
 app = typer.Typer(
     name="lo-signals",
     help="Find signals of a learning culture (and of blame) in staff feedback, board papers and inquiry reports.",
@@ -25,8 +27,13 @@ console = Console(stderr=True)
 out_console = Console()
 
 
+# The reading limits' defaults are the readers' own (one place for them).
+_LIMITS = Limits()
+
+
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # soft_wrap: one line whatever the width, so scripts can grep it.
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -144,17 +151,31 @@ def score(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="Format of the sentences table: csv or parquet.")] = "csv",
     text_column: Annotated[Optional[str], typer.Option(help="Text column of CSV/XLSX/JSONL/Parquet files (detected when obvious).")] = None,
-    max_mb: Annotated[float, typer.Option("--max-mb", help="Skip files larger than this many MB.")] = 50.0,
-    engine: Annotated[str, typer.Option(help="local (this machine) or ray (a Ray cluster; needs the [ray] extra).")] = "local",
+    max_mb: Annotated[float, typer.Option("--max-mb", help="Skip files larger than this many MB on disk.")] = _LIMITS.max_bytes / 1_000_000,
+    max_inflated_mb: Annotated[float, typer.Option("--max-inflated-mb", help="Skip .docx/.xlsx files whose XML inflates to more than this many MB (zip bombs).")] = _LIMITS.max_inflated_bytes / 1_000_000,
+    max_units: Annotated[int, typer.Option("--max-units", help="Most units scored per file; the rest is dropped with a warning in files.csv.")] = _LIMITS.max_units,
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Longer units are split at spaces into pieces of at most this many characters (nothing is lost), with a warning in files.csv.")] = _LIMITS.max_chars,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks/--no-follow-symlinks", help="Follow symbolic links that lead out of the input folders (off: such links are listed as skipped).")] = False,
+    keep_parts: Annotated[bool, typer.Option("--keep-parts/--clean", help="Keep the parts cache --out/.lo_signals_parts/ after the run, so re-runs reuse unchanged files; --clean deletes it once the tables are written.")] = True,
+    engine: Annotated[str, typer.Option(help="local (this machine) or ray (a Ray cluster; needs the \\[ray] extra).")] = "local",
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address for --engine ray (default: start a local one).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="Where the transformer model runs: auto, cpu, cuda or mps (other models run on the CPU).")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="Transformer precision: fp32, bf16, fp16 or int8.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Transformer units per forward pass (default: chosen for the device).")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = False,
-    by: Annotated[Optional[str], typer.Option(help="With --report: compare groups of this column.")] = None,
+    by: Annotated[Optional[str], typer.Option(help="With --report: compare groups of this column (comma-separate several: directorate,staff_group).")] = None,
 ) -> None:
-    """Score every file under INPUT...; write sentences, documents, files.csv and run.json to --out."""
+    """Score every file under INPUT...; write sentences, documents, files.csv and run.json to --out.
+
+    Every file found gets a row in files.csv with its status (ok, empty,
+    skipped, error), the reason, and any warnings (units split or dropped at
+    a limit). One run at a time may write into an --out folder.
+    """
     import logging
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .outdir import OutputLockedError
     from .score import score_folder
 
     if fmt not in ("csv", "parquet"):
@@ -165,8 +186,11 @@ def score(
     if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
-    # Per-file problems are logged one line each; keep library noise (pypdf) quiet.
+    # Per-file problems are logged one line each; keep library noise (pypdf,
+    # openpyxl's and others' Python warnings) quiet.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)
     progress = Progress(
         TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("files · {task.fields[units]} units"),
         TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=False,
@@ -180,20 +204,37 @@ def score(
             progress.update(task, advance=1, units=state["units"])
 
         try:
+            limits = Limits(
+                max_bytes=int(max_mb * 1_000_000), max_inflated_bytes=int(max_inflated_mb * 1_000_000),
+                max_units=max_units, max_chars=max_chars,
+            )
             run = score_folder(
                 [str(p) for p in inputs], out, model, workers=workers, fmt=fmt, text_column=text_column,
-                max_bytes=int(max_mb * 1_000_000), progress=on_file, on_files=lambda n: progress.update(task, total=n),
-                engine=engine, address=address,
+                limits=limits, follow_symlinks=follow_symlinks, keep_parts=keep_parts,
+                progress=on_file, on_files=lambda n: progress.update(task, total=n),
+                engine=engine, address=address, device=device, precision=precision, batch_size=batch_size,
             )
-        except (FileNotFoundError, ValueError, ImportError) as exc:
+        except OutputLockedError as exc:
+            _fail(str(exc), code=3)
+        except (FileNotFoundError, ValueError, ImportError, OSError) as exc:
             _fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            logging.getLogger(__name__).debug("score failed", exc_info=exc)
+            _fail(f"unexpected {type(exc).__name__}: {exc}", code=1)
     counts = run["counts"]
     summary = ", ".join(f"{k.removeprefix('files_')} {v}" for k, v in counts.items() if k.startswith("files_"))
-    out_console.print(f"{counts['files']} files ({summary}); {counts['documents']} documents, {counts['units']} units -> {out}")
+    warned = f", {counts['with_warnings']} with warnings" if counts.get("with_warnings") else ""
+    out_console.print(f"{counts['files']} files ({summary}{warned}); {counts['documents']} documents, {counts['units']} units -> {out}")
+    parts = run["parts"]
+    if parts["kept"]:
+        out_console.print(f"parts cache: {parts['bytes'] / 1e6:.1f} MB in {out / parts['dir']} (re-runs reuse it; --clean removes it)")
     if report:
         from .report import write_report
 
-        path = write_report(out, by=by)
+        try:
+            path = write_report(out, by=by)
+        except (FileNotFoundError, ValueError) as exc:
+            _fail(f"the tables were written but not the report: {exc}", code=1)
         out_console.print(f"report: {path}")
     if counts.get("files_ok", 0) == 0:
         _fail("no file could be scored; see files.csv for the reasons", code=1)
@@ -202,7 +243,7 @@ def score(
 @app.command()
 def report(
     out: Annotated[Path, typer.Argument(help="A directory written by lo-signals score.")],
-    by: Annotated[Optional[str], typer.Option(help="Compare groups of this column (directorate, staff_group, year...).")] = None,
+    by: Annotated[Optional[str], typer.Option(help="Compare groups of this column (directorate, staff_group, year...; comma-separate several).")] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
 ) -> None:
     """Write DIR/report.html: profile, rhetoric-versus-practice gap, documents, top evidence, file manifest."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +25,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from .labels import LABELS, SIGNS
+from .language import guess_language
+from .readers import Limits
+from .scorers.base import LongTextWarning
 
 __all__ = [
     "SENTENCE_COLUMNS",
@@ -40,9 +43,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Fixed leading columns of sentences.csv; metadata columns follow.
-SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations")
+SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations", "language")
 #: Fixed leading columns of documents.csv; per-label summaries and metadata follow.
-DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding")
+DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding", "units_not_english")
 #: Columns of files.csv: one row per input file.
 FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings")
 
@@ -54,32 +57,26 @@ _ROW_BATCH = 2000  # units scored per model call; bounds memory on huge tabular 
 
 @dataclass(frozen=True)
 class ScoreOptions:
-    """How files are read and cut into units (everything but the model).
+    """How files are found, read and cut into units (everything but the model).
 
     Attributes:
         text_column: Text column of tabular files (detected when ``None``).
-        max_bytes: Files larger than this on disk are skipped with a reason.
-        max_units: Units kept per file; the rest of a longer file is not
-            scored and the file carries a warning in ``files.csv``.
-        max_chars: Characters per unit; a longer unit (a page-long line with
-            no sentence ends) is cut into consecutive pieces of at most this
-            many characters, at spaces where it can be, with a warning.
+        limits: Resource bounds of reading and segmenting
+            (:class:`lo_signals.readers.Limits`: file size, inflated size of
+            zip-based formats, units per document, characters per unit).
+        roots: The input files and folders; a symbolic link that leads
+            outside them is skipped with a reason. ``None`` follows links
+            anywhere (``--follow-symlinks``).
     """
 
     text_column: str | None = None
-    max_bytes: int = 50_000_000
-    max_units: int = 2_000_000
-    max_chars: int = 5_000
-
-    def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_units", "max_chars"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+    limits: Limits = field(default_factory=Limits)
+    roots: tuple[str, ...] | None = None
 
 
 def options_key(options: ScoreOptions) -> str:
-    """The options as a stable string (part of the resume key: other options, other rows)."""
-    return json.dumps(asdict(options), sort_keys=True)
+    """What in the options changes a file's rows, as a stable string (part of the resume key)."""
+    return json.dumps({"text_column": options.text_column, "limits": asdict(options.limits)}, sort_keys=True)
 
 
 @dataclass
@@ -159,7 +156,9 @@ def _prefixed(metadata: dict[str, Any], reserved: Any) -> dict[str, Any]:
     return {f"meta_{k}" if k in reserved else k: v for k, v in metadata.items()}
 
 
-def _unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], proba: np.ndarray, labels: list[list[str]], asps: list[list[str]]) -> list[dict[str, Any]]:
+def _unit_rows(
+    doc: Any, units: list[Any], label_names: tuple[str, ...], proba: np.ndarray, labels: list[list[str]], asps: list[list[str]], languages: list[str]
+) -> list[dict[str, Any]]:
     meta = _prefixed(doc.metadata, SENTENCE_COLUMNS)
     return [
         {
@@ -173,16 +172,22 @@ def _unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], proba: 
             **{label: round(float(v), 5) for label, v in zip(label_names, proba[i])},
             "labels": ";".join(labels[i]),
             "aspirations": ";".join(asps[i]),
+            # "en", "other" (positively not English: the models read English
+            # only, so such a unit gets no labels) or "" (too short to tell).
+            "language": languages[i],
             **meta,
         }
         for i, u in enumerate(units)
     ]
 
 
-def _doc_row(doc: Any, labels: list[list[str]], asps: list[list[str]], texts: list[str], proba: np.ndarray) -> dict[str, Any]:
+def _doc_row(doc: Any, labels: list[list[str]], asps: list[list[str]], texts: list[str], proba: np.ndarray, languages: list[str]) -> dict[str, Any]:
     n = len(texts)
     # format and encoding record how the text was read (the encoding detected for text files).
-    out: dict[str, Any] = {"doc_id": doc.doc_id, "path": doc.path, "units": n, "format": doc.format, "encoding": doc.encoding or ""}
+    out: dict[str, Any] = {
+        "doc_id": doc.doc_id, "path": doc.path, "units": n, "format": doc.format, "encoding": doc.encoding or "",
+        "units_not_english": languages.count("other"),
+    }
     label_sets = [set(x) for x in labels]
     asp_sets = [set(x) for x in asps]
     for j, label in enumerate(LABELS):
@@ -200,45 +205,6 @@ def _doc_row(doc: Any, labels: list[list[str]], asps: list[list[str]], texts: li
     return out
 
 
-# -- units --------------------------------------------------------------------
-
-
-def _cut(unit: Any, max_chars: int) -> Iterator[tuple[int, int]]:
-    """Offsets of consecutive pieces of an over-long unit, each at most ``max_chars``.
-
-    Pieces end at the last space before the limit when there is one in its
-    second half, so words stay whole; offsets stay exact.
-    """
-    text, start = unit.text, 0
-    while start < len(text):
-        end = min(start + max_chars, len(text))
-        if end < len(text):
-            space = text.rfind(" ", start + max_chars // 2, end)
-            if space > start:
-                end = space
-        piece = text[start:end]
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece.rstrip())
-        if trail > lead:
-            yield unit.start + start + lead, unit.start + start + trail
-        start = end
-
-
-def _bounded_units(text: str, units: list[Any], max_chars: int) -> tuple[list[Any], int]:
-    """Units with none over ``max_chars`` characters; also how many were cut."""
-    long = sum(1 for u in units if len(u.text) > max_chars)
-    if not long:
-        return units, 0
-    from .segment import Unit
-
-    out: list[Any] = []
-    for u in units:
-        spans = list(_cut(u, max_chars)) if len(u.text) > max_chars else [(u.start, u.end)]
-        for s, e in spans:
-            out.append(Unit(unit_id=len(out), text=text[s:e], start=s, end=e, page=u.page, paragraph=u.paragraph))
-    return out, long
-
-
 # -- one file -----------------------------------------------------------------
 
 
@@ -249,14 +215,19 @@ class _Batch:
         self.model = model
         self.store = store
         self.result = result
+        self.not_in_full = 0  # units the model scored in pieces or in part
+        self.first_note: str | None = None
         self.pending: list[tuple[Any, list[Any]]] = []
         self.pending_units = 0
+        self.not_english = 0
         # Keys seen so far (dicts keep insertion order): the tables' columns,
         # known without re-reading any rows.
         self.sent_cols: dict[str, None] = {}
         self.doc_cols: dict[str, None] = {}
 
     def add(self, doc: Any, units: list[Any]) -> None:
+        if not units:
+            return
         self.pending.append((doc, units))
         self.pending_units += len(units)
         # Documents are batched until _ROW_BATCH units: a survey export is one
@@ -264,19 +235,40 @@ class _Batch:
         if self.pending_units >= _ROW_BATCH:
             self.flush()
 
+    def _predict(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
+        # A scorer that cannot score a text in full says so per text; the
+        # notes go to files.csv, so its Python warning would only be noise.
+        text_warnings = getattr(self.model, "text_warnings", None)
+        notes = [n for n in text_warnings(texts) if n] if callable(text_warnings) else []
+        if notes:
+            self.not_in_full += len(notes)
+            self.first_note = self.first_note or notes[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LongTextWarning)
+            proba, _, labels, asps = self.model.predict_all(texts)
+        return proba, labels, asps
+
+    def notes(self) -> str | None:
+        """One warning line for the units the model did not score in full."""
+        if not self.not_in_full:
+            return None
+        return f"{self.not_in_full:,} unit(s) not scored in full by the model, e.g. {self.first_note}"
+
     def flush(self) -> None:
         if not self.pending:
             return
         texts = [u.text for _, units in self.pending for u in units]
-        proba, _, labels, asps = self.model.predict_all(texts)
+        proba, labels, asps = self._predict(texts)
+        languages = [guess_language(t) for t in texts]
+        self.not_english += languages.count("other")
         sentence_rows: list[dict[str, Any]] = []
         doc_rows: list[dict[str, Any]] = []
         k = 0
         for doc, units in self.pending:
             n = len(units)
-            rows = _unit_rows(doc, units, tuple(self.model.labels_), proba[k : k + n], labels[k : k + n], asps[k : k + n])
-            sentence_rows.extend(rows)
-            doc_rows.append(_doc_row(doc, labels[k : k + n], asps[k : k + n], [u.text for u in units], proba[k : k + n]))
+            part = slice(k, k + n)
+            sentence_rows.extend(_unit_rows(doc, units, tuple(self.model.labels_), proba[part], labels[part], asps[part], languages[part]))
+            doc_rows.append(_doc_row(doc, labels[part], asps[part], [u.text for u in units], proba[part], languages[part]))
             k += n
         for r in sentence_rows:
             self.sent_cols.update(dict.fromkeys(r))
@@ -317,7 +309,7 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
     path = Path(path)
     result = FileResult(path=str(path), status="ok")
     try:
-        source = open_file(path, text_column=options.text_column, max_bytes=options.max_bytes)
+        source = open_file(path, text_column=options.text_column, limits=options.limits, roots=options.roots)
     except ReadError as exc:
         result.status, result.reason, result.bytes = exc.status, exc.reason, _size(path)
         logger.warning("%s: %s (%s)", path, result.status, result.reason)
@@ -330,29 +322,28 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
         # Scored by an earlier run with identical content, model and options.
         return earlier
     batch = _Batch(model, store, result)
-    long_units = 0
     try:
         for doc in source.documents():
             result.pages = doc.pages
-            room = options.max_units - result.units - batch.pending_units
-            if room <= 0:
-                result.warnings.append(_units_cap(options))
+            # Segmentation records units split or dropped at a limit on the source's warnings.
+            # Segmentation bounds one document; a table's rows are bounded here, per file.
+            room = options.limits.max_units - result.units - batch.pending_units
+            units = segment(doc.text, doc.blocks, limits=options.limits, warnings=source.warnings) if room > 0 else []
+            if room <= 0 or len(units) > room:
+                source.warnings.add(f"the file was cut at {options.limits.max_units:,} units (--max-units); later rows were not scored")
+                batch.add(doc, units[: max(room, 0)])
                 break
-            units, cut = _bounded_units(doc.text, segment(doc.text, doc.blocks), options.max_chars)
-            long_units += cut
-            if len(units) > room:
-                batch.add(doc, units[:room])
-                result.warnings.append(_units_cap(options))
-                break
-            if units:
-                batch.add(doc, units)
+            batch.add(doc, units)
         batch.flush()
     except ReadError as exc:
         result.status, result.reason = exc.status, exc.reason
     except Exception as exc:  # noqa: BLE001 - a reader or model bug must not stop the batch
         _failed(result, exc)
-    if long_units:
-        result.warnings.insert(0, f"{long_units} unit(s) over {options.max_chars} characters cut into pieces (--max-chars)")
+    if batch.notes():
+        source.warnings.add(batch.notes())
+    if batch.not_english:
+        source.warnings.add(f"{batch.not_english:,} unit(s) do not look like English (language column); the models read English only")
+    result.warnings = source.warnings.messages()
     if result.status == "ok" and result.units == 0:
         result.status = "empty"
         result.reason = "no text units after segmentation"
@@ -366,10 +357,6 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
         result.units = result.documents = 0
         logger.warning("%s: %s (%s)", path, result.status, result.reason)
     return result
-
-
-def _units_cap(options: ScoreOptions) -> str:
-    return f"stopped after {options.max_units} units (--max-units); the rest of the file was not scored"
 
 
 def _failed(result: FileResult, exc: BaseException) -> FileResult:

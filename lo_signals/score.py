@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import plan, run_files, score_folder
+from .batch import inference_options, plan, run_files, score_folder, score_options
 from .outdir import union_columns
-from .pipeline import FILE_COLUMNS, SENTENCE_COLUMNS, FileResult, ScoreOptions
+from .pipeline import FILE_COLUMNS, SENTENCE_COLUMNS, FileResult
+from .readers import Limits
 
 __all__ = ["score_documents", "score_folder", "FileResult", "SENTENCE_COLUMNS", "FILE_COLUMNS"]
 
@@ -27,9 +28,9 @@ def score_documents(
     model: Any = None,
     *,
     text_column: str | None = None,
-    max_bytes: int = 50_000_000,
-    max_units: int = ScoreOptions.max_units,
-    max_chars: int = ScoreOptions.max_chars,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
+    follow_symlinks: bool = False,
     engine: str = "local",
     workers: int = 1,
     address: str | None = None,
@@ -49,9 +50,9 @@ def score_documents(
         paths: A file or folder, or a list of them.
         model: A model name, directory or loaded model (default: the bundled default).
         text_column: Text column of tabular files.
-        max_bytes: Files larger than this are skipped.
-        max_units: Units scored per file at most.
-        max_chars: Longer units are cut into pieces of at most this many characters.
+        max_bytes: Files larger than this are skipped (default 50 MB).
+        limits: Resource bounds (see :func:`score_folder`).
+        follow_symlinks: Follow symbolic links out of the input folders.
         engine: ``local`` or ``ray`` (see :func:`score_folder`).
         workers: Worker processes (local) or model actors (ray).
         address: Ray cluster address.
@@ -66,9 +67,9 @@ def score_documents(
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    options = ScoreOptions(text_column=text_column, max_bytes=max_bytes, max_units=max_units, max_chars=max_chars)
-    inference = {k: v for k, v in (("device", device), ("precision", precision), ("batch_size", batch_size)) if v is not None}
-    _, worker_model, files = plan(paths, model, workers=workers, engine=engine, inference=inference)
+    inference = inference_options(device, precision, batch_size)
+    options = score_options(paths, text_column, max_bytes, limits, follow_symlinks)
+    _, worker_model, files = plan(paths, model, options, workers=workers, engine=engine, inference=inference)
     rows: list[dict[str, Any]] = []
     results: list[FileResult] = []
     for result, got in run_files(files, worker_model, options, workers=workers, engine=engine, address=address, inference=inference):

@@ -39,3 +39,12 @@ def test_predict_prints_json_lines():
     row = json.loads(result.output)
     assert set(row["proba"]) == {"community_of_learners", "dispersed_leadership", "open_dialogue", "ongoing_transformation", "blame_defensiveness"}
     assert "blame_defensiveness" in row["labels"]
+
+
+def test_score_help_shows_the_ray_extra_and_the_limits():
+    result = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "needs the [ray] extra" in result.output
+    for option in ("--max-mb", "--max-inflated-mb", "--max-units", "--max-chars", "--follow-symlinks", "--keep-parts", "--clean", "--device"):
+        assert option in result.output
+    assert "--max-bytes" not in result.output

@@ -86,7 +86,7 @@ def test_every_file_appears_once_with_a_sensible_status(torture, run):
     assert status["bad-utf8.md"] == "ok"  # decoded with a fallback, nothing lost
     assert status["empty.txt"] == "empty"
     assert status["notes.xyz"] == "skipped" and ".xyz" in reason["notes.xyz"]
-    assert status["huge.txt"] == "skipped" and "MB" in reason["huge.txt"]
+    assert status["huge.txt"] == "skipped" and "MB" in reason["huge.txt"] and "(--max-mb)" in reason["huge.txt"]
     assert status["junk.txt"] == "error" and "binary" in reason["junk.txt"]
     assert status["locked.pdf"] == "error" and "encrypted" in reason["locked.pdf"].lower()
     assert status["dangling.txt"] in ("error", "skipped") and "link" in reason["dangling.txt"]
@@ -252,3 +252,48 @@ def test_score_documents_with_worker_processes_gives_the_same_frame(torture):
     one = score_documents(paths)
     two = score_documents(paths, "default", workers=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_a_model_failure_on_one_file_becomes_its_files_csv_row(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD[0])
+    (src / "b.txt").write_text("This unit makes the model fail.")
+    model = lo_signals.load("default")
+    real = model.predict_all
+
+    def flaky(texts):
+        if any("model fail" in t for t in texts):
+            raise RuntimeError("boom\nsecond line of a long message")
+        return real(texts)
+
+    model.predict_all = flaky
+    record = score_folder([src], tmp_path / "out", model)
+    files = pd.read_csv(tmp_path / "out" / "files.csv", keep_default_na=False)
+    row = files[files["path"].str.endswith("b.txt")].iloc[0]
+    assert row["status"] == "error" and row["reason"] == "unexpected RuntimeError: boom" and row["units"] == 0
+    assert record["counts"]["files_ok"] == 1 and record["counts"]["files_error"] == 1
+
+
+def test_max_units_cuts_a_table_per_file_with_a_warning(tmp_path):
+    from lo_signals.readers import Limits
+
+    pd.DataFrame({"comment": GOOD * 5}).to_csv(tmp_path / "s.csv", index=False)
+    df = score_documents(tmp_path / "s.csv", limits=Limits(max_units=7))
+    assert len(df) == 7
+    assert "--max-units" in df.attrs["files"][0]["warnings"]
+
+
+def test_units_the_model_scores_in_pieces_and_non_english_units_are_recorded(tmp_path):
+    import warnings as pywarnings
+
+    from lo_signals.readers import Limits
+
+    (tmp_path / "long.txt").write_text("staff were blamed " * 8000 + "\n\nLes infirmières ont été très bien accueillies par la direction et les médecins.")
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("error")  # the scorer's LongTextWarning is recorded, not raised
+        df = score_documents(tmp_path / "long.txt", "lexicon", limits=Limits(max_chars=200_000))
+    notes = df.attrs["files"][0]["warnings"]
+    assert "1 unit(s) not scored in full by the model" in notes and "pieces" in notes
+    assert "1 unit(s) do not look like English" in notes
+    assert df["language"].tolist() == ["en", "other"]
