@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .labels import LABELS, SIGNS, TAXONOMY
+from .rollup import group_keys
 
 __all__ = ["LABEL_COLOURS", "label_name", "chip_html", "legend_html", "highlight_html", "draw_profile", "profile_svg", "gap_svg"]
 
@@ -121,7 +122,7 @@ def draw_profile(agg, by: str | Sequence[str] | None, ax: Any, title: str | None
     """
     import matplotlib
 
-    keys = [by] if isinstance(by, str) else list(by or [])
+    keys = group_keys(by)
     groups = [" / ".join(str(v) for v in row) for row in agg[keys].itertuples(index=False)] if keys else ["all units"]
     height = 0.8 / len(groups)
     y = np.arange(len(LABELS))
@@ -169,7 +170,7 @@ def _pyplot():
 def profile_svg(agg, by: str | Sequence[str] | None = None, title: str | None = None) -> str:
     """:func:`draw_profile` on a figure sized for the report, as inline SVG."""
     plt = _pyplot()
-    n = len(agg) if by else 1
+    n = len(agg) if group_keys(by) else 1
     fig, ax = plt.subplots(figsize=(8, 3.4 if n == 1 else 2.6 + 0.45 * n))
     draw_profile(agg, by=by, ax=ax, title=title)
     return _svg(fig)

@@ -155,9 +155,9 @@ def plot_profile(scored, by: str | Sequence[str] | None = None, ax: Any = None, 
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
         raise ImportError("plot_profile needs matplotlib: pip install matplotlib") from exc
-    from .rollup import aggregate
+    from .rollup import aggregate, group_keys
 
     agg = aggregate(scored, by=by, n_boot=n_boot)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.9 + 0.55 * len(LABELS) * max(1, len(agg) if by else 1) ** 0.5))
+        _, ax = plt.subplots(figsize=(8, 0.9 + 0.55 * len(LABELS) * max(1, len(agg) if group_keys(by) else 1) ** 0.5))
     return draw_profile(agg, by=by, ax=ax, title=title)

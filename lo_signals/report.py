@@ -21,7 +21,7 @@ import numpy as np
 
 from .charts import LABEL_COLOURS, gap_svg, highlight_html, label_name, profile_svg
 from .labels import LABELS, SIGNS
-from .rollup import rates, unit_matrices
+from .rollup import group_keys, rates, unit_matrices
 
 __all__ = ["write_report", "read_units"]
 
@@ -89,11 +89,8 @@ def _iter_units(out: Path, columns: Sequence[str] | None, chunk_rows: int = _CHU
 
 
 def _by_columns(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [b.strip() for b in by.split(",") if b.strip()]
-    return [str(b) for b in by]
+    # The command line passes several columns as one comma-separated string.
+    return [b.strip() for b in by.split(",") if b.strip()] if isinstance(by, str) else group_keys(by)
 
 
 def _file_formats(out: Path) -> dict[str, str]:

@@ -14,7 +14,16 @@ import numpy as np
 
 from .labels import LABELS, SIGNS, label_matrix
 
-__all__ = ["aggregate", "unit_matrices", "rates"]
+__all__ = ["aggregate", "group_keys", "unit_matrices", "rates"]
+
+
+def group_keys(by) -> list[str]:
+    """Grouping columns as a list: ``None`` -> ``[]``, a name -> ``[name]``, any list-like (list, tuple, array, Series) -> its items."""
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return [str(b) for b in by]
 
 
 def _indicators(column, labels: Sequence[str]) -> np.ndarray:
@@ -80,7 +89,7 @@ def aggregate(df, by: str | Sequence[str] | None = "doc_id", *, n_boot: int = 10
         ``{label}_rate_hi``, and for each sign ``{sign}_rhetoric_count``,
         ``{sign}_rhetoric_rate`` and ``{sign}_gap`` (rhetoric minus evidence rate).
     """
-    keys = [by] if isinstance(by, str) else ([] if by is None else list(by))
+    keys = group_keys(by)
     ev, asp = unit_matrices(df)
     if "folder" in keys and "folder" not in df.columns:
         if "path" not in df.columns:

@@ -68,3 +68,8 @@ def test_arrays_and_series_are_accepted_like_lists():
     df = pd.DataFrame({"labels": ["open_dialogue", "", "blame_defensiveness", ""], "team": ["a", "a", "b", "b"]})
     by_array = lo_signals.aggregate(df, by=np.array(["team"]), n_boot=0)
     assert list(by_array["team"]) == ["a", "b"] and list(by_array["units"]) == [2, 2]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = lo_signals.plot_profile(df, by=pd.Series(["team"]), n_boot=20)
+    assert {"a", "b"} <= {t.get_text() for t in ax.get_legend().get_texts()}
