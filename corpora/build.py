@@ -3,7 +3,7 @@
 Two steps, run from the repository root:
 
     python corpora/build.py prepare   # raw/*.jsonl -> units.jsonl + passes/input_*.jsonl
-    python corpora/build.py merge     # units + passes A/B -> train/dev/test.jsonl + stats.json
+    python corpora/build.py merge     # units + passes A/B -> v1/{train,dev,test}.jsonl + stats.json (corpus v1.1; v2 is made by documents.py)
 
 ``prepare`` cleans, filters and de-duplicates the written units and makes the
 blind inputs for the two independent labelling passes (text only, shuffled).
@@ -130,7 +130,7 @@ def _split(units: list[dict]) -> dict[str, list[dict]]:
     (a later corpus version) are split among themselves, so no test unit ever moves."""
     previous = {}
     for name in ("train", "dev", "test"):
-        path = ROOT / f"{name}.jsonl"
+        path = ROOT / "v1" / f"{name}.jsonl"
         if path.is_file():
             previous.update({row["id"]: name for row in _read(path)})
     assigned = {name: [] for name in ("train", "dev", "test")}
@@ -172,7 +172,7 @@ def merge() -> None:
         final.append({"id": u["id"], "text": u["text"], "register": u["register"], "sector": u["sector"], "labels": labels, "aspirations": asps})
     splits = _split(final)
     for name, rows in splits.items():
-        _write(ROOT / f"{name}.jsonl", rows)
+        _write(ROOT / "v1" / f"{name}.jsonl", rows)
 
     def pick(src, field):
         return [src[u["id"]][field] for u in units]

@@ -5,6 +5,7 @@ Steps (run from the repository root; ``--snapshots`` defaults to
 
     python corpora/real/build.py extract   # sources.json -> .work/candidates.jsonl (every unit, with text)
     python corpora/real/build.py sample    # splits by document, random + enriched samples, labelling chunks
+    python corpora/real/build.py disagreements  # units where A and B differ -> .work/chunks/adjudicate_NN.jsonl
     python corpora/real/build.py merge     # passes A, B (+ adjudication C) -> units.jsonl (no text)
     python corpora/real/build.py rebuild   # units.jsonl + snapshots -> build/{train,dev,test}.jsonl, hashes checked
     python corpora/real/build.py datasheet # stats.json and the figures in DATASHEET.md
@@ -31,6 +32,9 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lo_signals.labels import LABELS, REGISTERS, SIGNS  # noqa: E402
+
+sys.path.insert(0, str(HERE.parent))
+from passes_io import adjudicate, read_pass  # noqa: E402
 from lo_signals.standoff import (  # noqa: E402
     SnapshotError,
     check_records,
@@ -51,8 +55,8 @@ SOURCES = HERE / "sources.json"
 #: Consecutive units that make one random sample of a long document.
 WINDOW = 12
 #: Random (natural prevalence) and enriched quotas per register.
-RANDOM_QUOTA = {"staff_feedback": 800, "board_paper": 650, "inquiry_report": 800}
-ENRICHED_QUOTA = {"staff_feedback": 450, "board_paper": 300, "inquiry_report": 450}
+RANDOM_QUOTA = {"staff_feedback": 800, "board_paper": 900, "inquiry_report": 800}
+ENRICHED_QUOTA = {"staff_feedback": 450, "board_paper": 500, "inquiry_report": 450}
 #: Share of documents per split (by a hash of the document key, so stable).
 SPLIT_SHARES = (("test", 0.30), ("dev", 0.15), ("train", 0.55))
 CHUNK = 350
@@ -84,16 +88,21 @@ def _source_files(src: dict, snapshots: Path) -> list[str]:
         return list(src["files"])
     gitdir = find_gitdir(snapshots, src["repo"])
     out = subprocess.run(
-        ["git", f"--git-dir={gitdir}", "ls-tree", "-r", "--name-only", src["commit"]],
+        ["git", "-c", "core.quotePath=false", f"--git-dir={gitdir}", "ls-tree", "-r", "--name-only", src["commit"]],
         capture_output=True, text=True, check=True,
     ).stdout.splitlines()
     return sorted(p for p in out if any(fnmatch.fnmatch(p, g) for g in src["glob"]))
 
 
-def _group(rec: dict) -> str:
-    """The document a unit belongs to, for sampling and splitting (a review row spans its columns)."""
+def _group(rec: dict, part_units: int | None = None) -> str:
+    """The document a unit belongs to, for sampling and splitting (a review row spans its columns).
+
+    A file that bundles many papers (a board pack, an annual report) is cut
+    into parts of ``part_units`` consecutive units, each a document of its own.
+    """
     loc = f":{rec['locator']}" if rec["locator"] else ""
-    return f"{rec['repo']}:{rec['path']}{loc}"
+    part = f"#p{rec['seq'] // part_units}" if part_units else ""
+    return f"{rec['repo']}:{rec['path']}{loc}{part}"
 
 
 def cmd_extract(args) -> None:
@@ -128,7 +137,9 @@ def cmd_extract(args) -> None:
                             "start": u.start, "end": u.end, "sha256": h, "register": src["register"],
                             "seq": u.unit_id, "text": u.text,
                         }
-                        rec["doc"] = _group(rec)
+                        rec["doc"] = _group(rec, src.get("part_units"))
+                        if src.get("group"):
+                            rec["group"], rec["weight"] = src["group"], src.get("weight", 1)
                         rows.append(rec)
     _write_jsonl(WORK / "candidates.jsonl", rows)
     per_reg = Counter(r["register"] for r in rows)
@@ -196,22 +207,27 @@ def _sample_register(reg: str, units: list[dict], seed: int, round_no: int = 1, 
         u["split"] = _split_of(u["doc"], seed)
     chosen: dict[str, dict] = {}
     by_source: dict[str, list[dict]] = defaultdict(list)
+    weight: dict[str, int] = {}
     for u in units:
-        by_source[u["repo"] + ":" + u["path"].split("/")[0]].append(u)
-    # Random, by document: each source gets an equal share of the quota so
-    # one very long report cannot make up the whole register.
+        key = u.get("group") or u["repo"] + ":" + u["path"].split("/")[0]
+        by_source[key].append(u)
+        weight[key] = u.get("weight", 1)
+    # Random, by document: each source gets a share of the quota in
+    # proportion to its weight (equal by default), so one very long report
+    # cannot make up the whole register.
     source_blocks = {k: _blocks(v) for k, v in sorted(by_source.items())}
     for blocks in source_blocks.values():
         rng.shuffle(blocks)
     quota, taken = int(RANDOM_QUOTA[reg] * scale), 0
     while taken < quota and any(source_blocks.values()):
         for key in sorted(source_blocks):
-            if not source_blocks[key] or taken >= quota:
-                continue
-            for u in source_blocks[key].pop():
-                if u["sha256"] not in chosen:
-                    chosen[u["sha256"]] = dict(u, sampling="random")
-                    taken += 1
+            for _ in range(weight[key]):
+                if not source_blocks[key] or taken >= quota:
+                    continue
+                for u in source_blocks[key].pop():
+                    if u["sha256"] not in chosen:
+                        chosen[u["sha256"]] = dict(u, sampling="random")
+                        taken += 1
     # Enriched: units the current models, the lexicon or keywords flag,
     # from train and dev documents only, so the test split stays natural.
     pool = [u for u in units if u["split"] != "test" and u["sha256"] not in chosen]
@@ -242,47 +258,8 @@ def _sample_register(reg: str, units: list[dict], seed: int, round_no: int = 1, 
     print(f"{reg}: sampled {len(rows)} units in {(len(rows) + CHUNK - 1) // CHUNK} chunks: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in sorted(c.items())))
 
 
-CODES = dict(zip("CLDTB", LABELS))
-
-
-def _decode(field: str, allowed: tuple[str, ...]) -> list[str]:
-    field = field.strip()
-    if field in ("", "-"):
-        return []
-    labs = [CODES[c] for c in field.upper() if c in CODES]
-    bad = [lab for lab in labs if lab not in allowed]
-    if bad or len(labs) != len(field):
-        raise ValueError(f"bad label codes {field!r}")
-    return [lab for lab in allowed if lab in labs]
-
-
 def _read_pass(prefix: str) -> dict[str, dict]:
-    """One labelling pass: ``<prefix>_chunk_*.tsv`` lines of ``id, label codes, aspiration codes``."""
-    out: dict[str, dict] = {}
-    for f in sorted(PASSES.glob(f"{prefix}_chunk_*.tsv")):
-        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) != 3:
-                raise SystemExit(f"{f.name}:{n}: expected id<TAB>labels<TAB>aspirations")
-            try:
-                out[parts[0].strip()] = {"labels": _decode(parts[1], LABELS), "aspirations": _decode(parts[2], SIGNS)}
-            except ValueError as exc:
-                raise SystemExit(f"{f.name}:{n}: {exc}") from None
-    return out
-
-
-def _adjudicate(a: dict, b: dict, c: dict | None, field: str, ids: tuple[str, ...]) -> list[str]:
-    out = []
-    for lab in ids:
-        va, vb = lab in a.get(field, []), lab in b.get(field, [])
-        if va == vb:
-            if va:
-                out.append(lab)
-        elif c is not None and lab in c.get(field, []):
-            out.append(lab)
-    return out
+    return read_pass(PASSES, prefix)
 
 
 def cmd_merge(args) -> None:
@@ -301,8 +278,8 @@ def cmd_merge(args) -> None:
         rec = {k: r[k] for k in ("id", "repo", "commit", "path", "column", "format", "locator", "start", "end", "sha256", "register", "doc", "split", "sampling")}
         if r.get("flagged_by"):
             rec["flagged_by"] = r["flagged_by"]
-        rec["labels"] = _adjudicate(a, b, c, "labels", LABELS)
-        rec["aspirations"] = _adjudicate(a, b, c, "aspirations", SIGNS)
+        rec["labels"] = adjudicate(a, b, c, "labels", LABELS)
+        rec["aspirations"] = adjudicate(a, b, c, "aspirations", SIGNS)
         records.append(rec)
     records.sort(key=lambda r: r["id"])
     problems = check_records(records)
@@ -310,6 +287,28 @@ def cmd_merge(args) -> None:
         raise SystemExit("stand-off records are not sound:\n  " + "\n  ".join(problems[:20]))
     _write_jsonl(UNITS, records)
     print(f"merged {len(records)} units ({missing_c} disagreements without an adjudication pass, resolved to 'absent')")
+
+
+def _codes(d: dict) -> str:
+    inv = {lab: code for code, lab in zip("CLDTB", LABELS)}
+    labs = "".join(inv[lab] for lab in d["labels"]) or "-"
+    asps = "".join(inv[lab] for lab in d["aspirations"]) or "-"
+    return f"{labs} / {asps}"
+
+
+def cmd_disagreements(args) -> None:
+    """Units on which passes A and B differ, with both answers, for the adjudicator (pass C)."""
+    sample = {r["id"]: r for f in sorted(WORK.glob("sample_*.jsonl")) for r in _jsonl(f)}
+    pa, pb, pc = _read_pass("A"), _read_pass("B"), _read_pass("C")
+    rows = [
+        {"id": rid, "register": sample[rid]["register"], "text": sample[rid]["text"],
+         "pass_1": _codes(pa[rid]), "pass_2": _codes(pb[rid])}
+        for rid in sorted(set(pa) & set(pb))
+        if pa[rid] != pb[rid] and rid not in pc
+    ]
+    out = WORK / "chunks" / f"adjudicate_{args.round:02d}.jsonl"
+    _write_jsonl(out, rows)
+    print(f"{len(rows)} disagreements to adjudicate -> {out}")
 
 
 def cmd_rebuild(args) -> None:
@@ -332,7 +331,7 @@ def cmd_rebuild(args) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("step", choices=["extract", "sample", "merge", "rebuild", "datasheet"])
+    ap.add_argument("step", choices=["extract", "sample", "disagreements", "merge", "rebuild", "datasheet"])
     ap.add_argument("--snapshots", default=str(default_snapshots_dir()))
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--registers", default="", help="sample only these registers (comma-separated)")
@@ -344,7 +343,8 @@ def main(argv: list[str] | None = None) -> None:
 
         cmd_datasheet(args)
         return
-    {"extract": cmd_extract, "sample": cmd_sample, "merge": cmd_merge, "rebuild": cmd_rebuild}[args.step](args)
+    steps = {"extract": cmd_extract, "sample": cmd_sample, "disagreements": cmd_disagreements, "merge": cmd_merge, "rebuild": cmd_rebuild}
+    steps[args.step](args)
 
 
 if __name__ == "__main__":
