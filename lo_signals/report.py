@@ -226,6 +226,8 @@ def _capped(table, max_rows: int, order: str) -> tuple[list[dict[str, Any]], int
 def _documents_view(units: _Units, by: list[str], n_boot: int, max_rows: int, csv_path: Path) -> dict[str, Any]:
     """Documents, with the rows of tabular files grouped by file (and by-values); full table to ``csv_path``."""
     k = units.keys
+    if not len(k):
+        return {"rows": [], "total": 0, "csv": csv_path.name, "grouped_files": 0}
     table = rates(k, ["_row"], units.ev, units.asp, n_boot=n_boot)
     first = k.groupby("_row", sort=True).agg(path=("path", "first"), documents=("doc_id", "nunique"), tabular=("_tabular", "first"),
                                              **{b: (b, "first") for b in by})
@@ -253,7 +255,9 @@ def _compare_view(units: _Units, by: list[str], n_boot: int, max_rows: int, csv_
     rows, total = _capped(table, max_rows, "gap")
     for r in rows:
         r["name"] = " / ".join(str(r[b]) for b in by)
-    chart = profile_svg(table.loc[table["units"].nlargest(8).index].sort_values(by), by, title=f"Evidence per 100 units by {', '.join(by)}, with 95% intervals") if total <= 8 else None
+    # A grouped bar chart stays readable up to eight groups; beyond that the table is the comparison.
+    title = f"Evidence per 100 units by {', '.join(by)}, with 95% intervals"
+    chart = profile_svg(table.sort_values(by), by, title=title) if total <= 8 else None
     return {"rows": rows, "total": total, "csv": csv_path.name, "left_out": int((~has).sum()), "chart": chart}
 
 

@@ -166,6 +166,13 @@ def test_register_view_when_a_run_mixes_registers(tmp_path):
     assert 'id="registers"' not in write_report(survey_only, n_boot=0).read_text()
 
 
+def test_a_run_where_nothing_scored_still_lists_its_files(tmp_path):
+    units = pd.DataFrame(columns=["doc_id", "path", "page", "text", "labels", "aspirations", "directorate"])
+    files = pd.DataFrame({"path": ["x.pdf"], "status": ["error"], "reason": ["corrupt or truncated"], "bytes": [3], "pages": [""], "units": [0]})
+    page = write_report(_fake_run(tmp_path / "run", units, {}, files), by="directorate", n_boot=10).read_text()
+    assert "0 units from 0 documents" in page and "corrupt or truncated" in page and 'id="groups"' not in page
+
+
 def test_hostile_group_names_paths_and_text_are_escaped(tmp_path):
     units = _survey_units(40, ["<script>alert(1)</script>", "ok"], path='x"><img src=x onerror=alert(2)>.csv')
     units["text"] = "<b>Blamed</b> for the error </td></table>"
