@@ -97,6 +97,37 @@ def _measured(cmd: list[str]) -> tuple[float, float, int]:
     return seconds, rss, rc
 
 
+def replicate_run(src: Path, dest: Path, units: int) -> int:
+    """A scoring output with ``units`` unit rows, made by repeating ``src``'s rows (doc ids made distinct).
+
+    Scoring a million rows takes long on a small machine; the report only reads
+    the tables, so this measures the report alone at sizes scoring cannot reach here.
+    """
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("documents.csv", "files.csv", "run.json"):
+        shutil.copy(src / name, dest / name)
+    written = 0
+    with open(dest / "sentences.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        copy = 0
+        while written < units:
+            with open(src / "sentences.csv", newline="", encoding="utf-8") as fh:
+                reader = csv.reader(fh)
+                header = next(reader)
+                if copy == 0:
+                    writer.writerow(header)
+                for row in reader:
+                    if written >= units:
+                        break
+                    row[0] = f"{row[0]}~{copy}"
+                    writer.writerow(row)
+                    written += 1
+            copy += 1
+    return written
+
+
 def render_in_chromium(report: Path) -> dict | None:
     """Load the report in headless Chromium: seconds to load, group rows drawn, severe console errors (None without a browser)."""
     import shutil
@@ -133,6 +164,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=None, help="Keep the survey and outputs here (default: a temporary folder).")
+    parser.add_argument("--report-units", type=int, nargs="*", default=[1_000_000],
+                        help="Also time `lo-signals report` alone on unit tables of these sizes (the scored rows repeated).")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from common import machine
@@ -154,12 +187,20 @@ def main() -> None:
             groups = sum(1 for _ in fh) - 1
         shown = render_in_chromium(report)
         size = report.stat().st_size / 1e6
+        larger = []
+        for n in args.report_units:
+            big = work / f"o-{n}"
+            n = replicate_run(out, big, n)
+            seconds, rss, _ = _measured([cli, "report", str(big), "--by", "directorate"])
+            larger.append((n, seconds, rss, (big / "report.html").stat().st_size / 1e6))
     print(f"# report at survey scale: {args.rows:,}-row survey CSV, --by directorate, on {machine()}")
     print()
     print("| rows | units | groups | step | seconds | peak RSS (MB) | report.html (MB) |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {args.rows:,} | {units:,} | {groups} | `score --report --by directorate` | {score_s:.1f} | {score_rss:.0f} | {size:.2f} |")
     print(f"| {args.rows:,} | {units:,} | {groups} | `report --by directorate` alone | {report_s:.1f} | {report_rss:.0f} | {size:.2f} |")
+    for n, seconds, rss, mb in larger:
+        print(f"| {args.rows:,} rows repeated | {n:,} | {groups} | `report --by directorate` alone | {seconds:.1f} | {rss:.0f} | {mb:.2f} |")
     print()
     if shown is None:
         print("Headless Chromium: not available on this machine.")
