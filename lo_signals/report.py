@@ -126,16 +126,22 @@ class _Units:
     asp: np.ndarray | None = None
     top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     register_given: bool = False
+    not_english: int = 0
 
 
 def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str], top_k: int) -> _Units:
-    """One pass over the unit table, chunk by chunk, keeping only what the report draws."""
+    """One pass over the unit table, chunk by chunk, keeping only what the report draws.
+
+    ``by`` are the columns that split the rows of a table file into groups
+    (the ``--by`` columns, after a workbook's ``sheet`` when there is one).
+    """
     import pandas as pd
 
     register_given = "register" in header
-    wanted = ["doc_id", "path", "page", "text", "labels", "aspirations", *LABELS, *by, *(["register"] if register_given else [])]
+    wanted = ["doc_id", "path", "page", "text", "labels", "aspirations", "language", *LABELS, *by, *(["register"] if register_given else [])]
     columns = [c for c in dict.fromkeys(wanted) if c in header]
     keys, evs, asps, candidates = [], [], [], {label: [] for label in LABELS}
+    not_english = 0
     tabular_of: dict[str, bool] = {}
     register_of: dict[str, str] = {}
     for chunk in _iter_units(out, columns):
@@ -160,6 +166,8 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
             given = chunk["register"].astype(str).to_numpy(dtype=object)
             inferred = np.where(given != "", given, inferred)
         k["register"] = inferred
+        if "language" in chunk:
+            not_english += int((chunk["language"].astype(str) == "other").sum())
         keys.append(k)
         evs.append(ev)
         asps.append(asp)
@@ -179,6 +187,7 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
         asp=np.vstack(asps) if asps else np.zeros((0, len(SIGNS)), bool),
         top=top,
         register_given=register_given,
+        not_english=not_english,
     )
 
 
@@ -327,7 +336,9 @@ def write_report(
         if b not in header:
             raise ValueError(f"--by {b!r}: no such column in the unit table; columns are {header}")
     dest = Path(path) if path is not None else out / "report.html"
-    units = _collect(out, header, keys, _file_formats(out), top_k)
+    # Rows of a workbook are also told apart by sheet.
+    row_by = [*(["sheet"] if "sheet" in header and "sheet" not in keys else []), *keys]
+    units = _collect(out, header, row_by, _file_formats(out), top_k)
     run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").is_file() else {}
     pooled = rates(units.keys, [], units.ev, units.asp, n_boot=n_boot)
     row = pooled.iloc[0]
@@ -373,7 +384,8 @@ def write_report(
         by=", ".join(keys),
         compare=_compare_view(units, keys, n_boot, max_rows, dest.parent / f"report_by_{suffix}.csv") if keys else None,
         registers=_register_view(units, n_boot),
-        documents=_documents_view(units, keys, n_boot, max_rows, dest.parent / "report_documents.csv"),
+        documents=_documents_view(units, row_by, n_boot, max_rows, dest.parent / "report_documents.csv"),
+        not_english=units.not_english,
         files=_files_view(out, max_rows),
         labels=[{"id": label, "name": label_name(label), "colour": LABEL_COLOURS[label]} for label in LABELS],
         register_names={"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"},

@@ -111,6 +111,16 @@ def test_survey_rows_are_grouped_by_file_and_by_column(tmp_path, fmt):
     assert surgery["blame_defensiveness_rate_lo"] <= surgery["blame_defensiveness_rate"] <= surgery["blame_defensiveness_rate_hi"]
 
 
+def test_workbook_sheets_languages_and_file_warnings(tmp_path):
+    units = _survey_units(40, ["x"], path="survey.xlsx").assign(sheet=["2024"] * 20 + ["2025"] * 20, language=["en"] * 37 + ["other"] * 3)
+    files = pd.DataFrame({"path": ["survey.xlsx"], "status": ["ok"], "reason": [""], "bytes": [9], "pages": [""], "units": [40],
+                          "warnings": ["3 unit(s) do not look like English"]})
+    page = write_report(_fake_run(tmp_path / "run", units, {"survey.xlsx": "xlsx"}, files), n_boot=0).read_text()
+    rows = _table_rows(page, "doc-table")
+    assert len(rows) == 2 and "sheet: 2024" in rows[0] + rows[1] and "sheet: 2025" in rows[0] + rows[1]
+    assert "3 units do not look like English" in page and "3 unit(s) do not look like English" in _table_rows(page, "file-table")[0]
+
+
 def test_long_tables_are_capped_so_the_report_size_is_bounded(tmp_path):
     teams = [f"team {i:03d}" for i in range(200)]
     sizes = {}
