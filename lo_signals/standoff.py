@@ -32,6 +32,9 @@ __all__ = [
     "source_documents",
     "text_sha256",
     "rebuild_texts",
+    "real_corpus_dir",
+    "load_real_split",
+    "check_records",
 ]
 
 #: Environment variable naming the folder of source snapshots.
@@ -168,6 +171,55 @@ def rebuild_texts(records: Iterable[dict[str, Any]], snapshots: str | Path | Non
         shown = ", ".join(mismatched[:10]) + (" ..." if len(mismatched) > 10 else "")
         raise SnapshotError(f"{len(mismatched)} unit(s) do not match their sha256 (source or reader changed): {shown}")
     return recs
+
+
+def real_corpus_dir() -> Path:
+    """The stand-off real corpus of a source checkout (``corpora/real``)."""
+    return Path(__file__).resolve().parent.parent / "corpora" / "real"
+
+
+def load_real_split(split: str, snapshots: str | Path | None = None, root: str | Path | None = None) -> list[dict[str, Any]]:
+    """The real units of one split, with their text rebuilt from the snapshots.
+
+    Rebuilt splits are cached in ``<root>/build/<split>.jsonl`` together with
+    the hash of ``units.jsonl`` they came from; a cache made from other
+    records is rebuilt.
+
+    Args:
+        split: ``"train"``, ``"dev"`` or ``"test"``.
+        snapshots: Folder of source snapshots (default: :func:`default_snapshots_dir`).
+        root: The real corpus folder (default: :func:`real_corpus_dir`).
+
+    Returns:
+        Records with ``id, text, labels, aspirations, register, sampling, doc``.
+
+    Raises:
+        SnapshotError: When a snapshot is missing or a hash differs (the
+            message names what to fetch).
+        FileNotFoundError: When there is no ``units.jsonl``.
+    """
+    import json
+
+    root = Path(root) if root is not None else real_corpus_dir()
+    units_file = root / "units.jsonl"
+    if not units_file.is_file():
+        raise FileNotFoundError(f"no stand-off real corpus at {units_file}")
+    units_hash = hashlib.sha256(units_file.read_bytes()).hexdigest()
+    cache = root / "build" / f"{split}.jsonl"
+    stamp = root / "build" / "units.sha256"
+    if cache.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == units_hash:
+        return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [json.loads(line) for line in units_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = rebuild_texts(records, snapshots)
+    keep = ("id", "text", "labels", "aspirations", "register", "sampling", "doc")
+    (root / "build").mkdir(parents=True, exist_ok=True)
+    for name in ("train", "dev", "test"):
+        with (root / "build" / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for r in rows:
+                if r["split"] == name:
+                    fh.write(json.dumps({k: r[k] for k in keep}, ensure_ascii=False) + "\n")
+    stamp.write_text(units_hash + "\n", encoding="utf-8")
+    return [{k: r[k] for k in keep} for r in rows if r["split"] == split]
 
 
 def check_records(records: Sequence[dict[str, Any]]) -> list[str]:

@@ -41,7 +41,7 @@ from lo_signals.standoff import (  # noqa: E402
     default_snapshots_dir,
     find_gitdir,
     read_source_bytes,
-    rebuild_texts,
+    load_real_split,
     source_documents,
     text_sha256,
 )
@@ -186,6 +186,20 @@ def _enrich_flags(texts: list[str]) -> list[list[str]]:
     return flags
 
 
+# Per-label cues for the targeted sample (round 3): at natural prevalence the
+# signs are 1-3% of real units, too few to train or to measure per label, so
+# units matching a label's cue are drawn from every split (test included,
+# recorded as sampling "targeted"; test figures are also given on the random
+# units alone).
+TARGET_CUES = {
+    "community_of_learners": r"\b(learn(ed|ing|t)? from|mentor\w*|coach\w*|teach\w*|shar(e|ed|es|ing) (knowledge|learning|lessons|experience|good practice)|knowledge[- ]sharing|peer (review|support|learning)|buddy|shadow(ed|ing)|reflective practice|lessons? (were )?shared)\b",
+    "dispersed_leadership": r"\b(autonom\w*|empower\w*|trusted (to|with)|ownership|freedom to|own decisions|frontline|front-line|junior|bottom[- ]up|devolv\w*|(staff|team|nurses?|crews?|employees?) (suggested|proposed|led|designed|came up with)|their (own )?ideas?)\b",
+    "open_dialogue": r"\b(speak(ing)? up|spoke up|rais(e|ed|ing) (a |their |my )?concerns?|listen\w*|open[- ]door|approachable|voice[ds]?|challeng\w*|candou?r|admit\w*|apologi[sz]\w*|honest\w*|transparen\w*|disagree\w*|whistle\w*)\b",
+    "ongoing_transformation": r"\b(changed|revised|redesign\w*|introduced|implemented|as a result|following (the|an|this) (review|incident|investigation|audit|inquest|feedback)|lessons? learn\w*|corrective action|safety action\w*|no longer|rolled out|new (process|procedure|system|protocol))\b",
+    "blame_defensiveness": r"\b(blam\w*|scapegoat\w*|fear\w*|afraid|scared|retaliat\w*|punish\w*|reprisal\w*|cover(ed|ing)?[- ]up|conceal\w*|hid(e|den|ing)|den(y|ied|ial)|defensiv\w*|intimidat\w*|lie[ds]?|lying|mislead\w*|misled|witch[- ]hunt|disciplin\w*|victimi[sz]\w*)\b",
+}
+TARGET_QUOTA = {"staff_feedback": 260, "board_paper": 150, "inquiry_report": 220}
+
 REG_PREFIX = {"staff_feedback": "s", "board_paper": "b", "inquiry_report": "i"}
 
 
@@ -196,7 +210,48 @@ def cmd_sample(args) -> None:
     taken = {r["sha256"] for f in WORK.glob("sample_*.jsonl") for r in _jsonl(f)} if args.round > 1 else set()
     for reg in registers:
         units = [c for c in cands if c["register"] == reg and c["sha256"] not in taken]
-        _sample_register(reg, units, args.seed, args.round, args.scale)
+        if args.targeted:
+            _sample_targeted(reg, units, args.seed, args.round)
+        else:
+            _sample_register(reg, units, args.seed, args.round, args.scale)
+
+
+def _write_sample(reg: str, rows: list[dict], round_no: int) -> None:
+    """Number a register's sample, save it, and cut the blind labelling chunks."""
+    prefix = REG_PREFIX[reg] if round_no == 1 else f"{REG_PREFIX[reg]}r{round_no}-"
+    for i, r in enumerate(rows):
+        r["id"] = f"real-{prefix}{i:04d}"
+    _write_jsonl(WORK / f"sample_{prefix.rstrip('-')}.jsonl", rows)
+    chunks = WORK / "chunks"
+    chunks.mkdir(parents=True, exist_ok=True)
+    prefix = prefix.rstrip("-")
+    for old in chunks.glob(f"chunk_{prefix}[0-9]*.jsonl"):
+        old.unlink()
+    for k in range(0, len(rows), CHUNK):
+        _write_jsonl(
+            chunks / f"chunk_{prefix}{k // CHUNK:02d}.jsonl",
+            ({"id": r["id"], "register": r["register"], "text": r["text"]} for r in rows[k : k + CHUNK]),
+        )
+    c = Counter((r["sampling"], r["split"]) for r in rows)
+    print(f"{reg}: sampled {len(rows)} units in {(len(rows) + CHUNK - 1) // CHUNK} chunks: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in sorted(c.items())))
+
+
+def _sample_targeted(reg: str, units: list[dict], seed: int, round_no: int) -> None:
+    rng = random.Random(f"{seed}:{reg}:targeted:{round_no}")
+    for u in units:
+        u["split"] = _split_of(u["doc"], seed)
+    order = list(units)
+    rng.shuffle(order)
+    chosen: dict[str, dict] = {}
+    for label, cue in TARGET_CUES.items():
+        pattern = re.compile(cue, re.I)
+        # Units of at least six words: a cue in a two-word fragment says little.
+        hits = [u for u in order if u["sha256"] not in chosen and len(u["text"].split()) >= 6 and pattern.search(u["text"])]
+        for u in hits[: TARGET_QUOTA[reg]]:
+            chosen[u["sha256"]] = dict(u, sampling="targeted", flagged_by=[label])
+    rows = list(chosen.values())
+    rng.shuffle(rows)
+    _write_sample(reg, rows, round_no)
 
 
 def _sample_register(reg: str, units: list[dict], seed: int, round_no: int = 1, scale: float = 1.0) -> None:
@@ -240,22 +295,7 @@ def _sample_register(reg: str, units: list[dict], seed: int, round_no: int = 1, 
         chosen[u["sha256"]] = dict(u, sampling="enriched", flagged_by=f)
     rows = list(chosen.values())
     rng.shuffle(rows)
-    prefix = REG_PREFIX[reg] if round_no == 1 else f"{REG_PREFIX[reg]}r{round_no}-"
-    for i, r in enumerate(rows):
-        r["id"] = f"real-{prefix}{i:04d}"
-    _write_jsonl(WORK / f"sample_{prefix.rstrip('-')}.jsonl", rows)
-    chunks = WORK / "chunks"
-    chunks.mkdir(parents=True, exist_ok=True)
-    prefix = prefix.rstrip("-")
-    for old in chunks.glob(f"chunk_{prefix}[0-9]*.jsonl"):
-        old.unlink()
-    for k in range(0, len(rows), CHUNK):
-        _write_jsonl(
-            chunks / f"chunk_{prefix}{k // CHUNK:02d}.jsonl",
-            ({"id": r["id"], "register": r["register"], "text": r["text"]} for r in rows[k : k + CHUNK]),
-        )
-    c = Counter((r["sampling"], r["split"]) for r in rows)
-    print(f"{reg}: sampled {len(rows)} units in {(len(rows) + CHUNK - 1) // CHUNK} chunks: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in sorted(c.items())))
+    _write_sample(reg, rows, round_no)
 
 
 def _read_pass(prefix: str) -> dict[str, dict]:
@@ -317,16 +357,11 @@ def cmd_rebuild(args) -> None:
     if problems:
         raise SystemExit("stand-off records are not sound:\n  " + "\n  ".join(problems[:20]))
     try:
-        rows = rebuild_texts(records, args.snapshots)
-    except Exception as exc:  # the message names every missing source
+        rows = {split: load_real_split(split, args.snapshots, HERE) for split in ("train", "dev", "test")}
+    except (SnapshotError, FileNotFoundError) as exc:  # the message names every missing source
         raise SystemExit(f"rebuild failed: {exc}") from None
-    for split in ("train", "dev", "test"):
-        _write_jsonl(
-            BUILD / f"{split}.jsonl",
-            ({"id": r["id"], "text": r["text"], "labels": r["labels"], "aspirations": r["aspirations"],
-              "register": r["register"], "sampling": r["sampling"], "doc": r["doc"]} for r in rows if r["split"] == split),
-        )
-    print(f"rebuilt {len(rows)} units into {BUILD}; every sha256 matched")
+    print(f"rebuilt {sum(map(len, rows.values()))} units into {BUILD} "
+          f"({', '.join(f'{k} {len(v)}' for k, v in rows.items())}); every sha256 matched")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -337,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--registers", default="", help="sample only these registers (comma-separated)")
     ap.add_argument("--round", type=int, default=1, help="sampling round; later rounds skip units already sampled")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the quotas (for later rounds)")
+    ap.add_argument("--targeted", action="store_true", help="sample units matching each label's cue, from every split")
     args = ap.parse_args(argv)
     if args.step == "datasheet":
         from datasheet import cmd_datasheet  # noqa: PLC0415 - sibling script

@@ -36,7 +36,7 @@ def stats(records: list[dict], passes: dict[str, dict[str, dict]]) -> dict:
     }
     out["by_sampling_split"] = {
         m: {s: sum(1 for r in records if r["sampling"] == m and r["split"] == s) for s in ("train", "dev", "test")}
-        for m in ("random", "enriched")
+        for m in ("random", "enriched", "targeted")
     }
     out["labels_by_split"] = {
         s: {lab: sum(1 for r in records if r["split"] == s and lab in r["labels"]) for lab in LABELS}
@@ -81,7 +81,7 @@ def to_markdown(st: dict) -> str:
     lines += ["| register | train | dev | test |", "|---|---|---|---|"]
     lines += [f"| {reg} | " + " | ".join(str(st["by_register_split"][reg][s]) for s in ("train", "dev", "test")) + " |" for reg in REGISTERS]
     lines += ["", "| sampling | train | dev | test |", "|---|---|---|---|"]
-    lines += [f"| {m} | " + " | ".join(str(st["by_sampling_split"][m][s]) for s in ("train", "dev", "test")) + " |" for m in ("random", "enriched")]
+    lines += [f"| {m} | " + " | ".join(str(st["by_sampling_split"][m][s]) for s in ("train", "dev", "test")) + " |" for m in ("random", "enriched", "targeted")]
     lines += ["", "Label counts per split (`none`: units with no label):", "", "| label | train | dev | test |", "|---|---|---|---|"]
     for lab in (*LABELS, "none"):
         lines.append(f"| `{lab}` | " + " | ".join(str(st["labels_by_split"][s][lab]) for s in ("train", "dev", "test")) + " |")
