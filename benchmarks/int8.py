@@ -22,18 +22,16 @@ def main() -> None:
     from common import machine
     from lo_signals.corpus import load_split
     from lo_signals.evaluation import evaluate_predictions
-    from lo_signals.models import bundled_models_dir, read_meta
-    from lo_signals.scorers.transformer import load_transformer_dir
+    from lo_signals.models import load, model_dir
 
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else bundled_models_dir() / "transformer"
-    meta = read_meta(path)
+    path = model_dir(sys.argv[1] if len(sys.argv) > 1 else "transformer")
     rows = load_split("test")
     texts = [r["text"] for r in rows]
     bench = [texts[i % len(texts)] for i in range(2000)]
     print(f"# int8 vs fp32 for {path} on {machine()}")
     preds = {}
     for precision in ("fp32", "int8"):
-        model = load_transformer_dir(path, meta, precision=precision, device="cpu")
+        model = load(path, precision=precision, device="cpu")
         model.predict_all_proba(bench[:100])
         t0 = time.perf_counter()
         model.predict_all_proba(bench)

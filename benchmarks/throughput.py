@@ -29,11 +29,7 @@ def one(backend: str, n: int) -> dict:
 
     texts = sentences(n)
     if backend == "transformer-int8":
-        from lo_signals.models import read_meta, bundled_models_dir
-        from lo_signals.scorers.transformer import load_transformer_dir
-
-        path = bundled_models_dir() / "transformer"
-        model = load_transformer_dir(path, read_meta(path), precision="int8", device="cpu")
+        model = lo_signals.load("transformer", precision="int8", device="cpu")
     else:
         model = lo_signals.load(backend)
     model.predict_all_proba(texts[:200])

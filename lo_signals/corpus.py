@@ -202,14 +202,26 @@ def read_labelled(
     )
 
 
+def _version_key(path: Path) -> tuple[int, ...]:
+    digits = "".join(ch if ch.isdigit() else " " for ch in path.name).split()
+    return tuple(int(d) for d in digits)
+
+
 def corpus_dir(path: str | Path | None = None) -> Path:
-    """Find the corpus: ``path``, else ``./corpora``, else the source checkout's ``corpora/``."""
+    """Find the corpus splits: ``path``, else ``./corpora``, else the source checkout's ``corpora/``.
+
+    In each place, the splits are either right there (``train.jsonl``...) or in
+    a version folder (``v1/``, ``v2/``...); the highest version wins.
+    """
     candidates = [Path(path)] if path is not None else [Path.cwd() / "corpora", Path(__file__).resolve().parent.parent / "corpora"]
     for cand in candidates:
         if (cand / "train.jsonl").is_file():
             return cand
+        versions = sorted((d for d in cand.glob("v[0-9]*") if (d / "train.jsonl").is_file()), key=_version_key)
+        if versions:
+            return versions[-1]
     raise FileNotFoundError(
-        f"no corpus found (looked for train.jsonl in {', '.join(str(c) for c in candidates)}); pass --corpus DIR"
+        f"no corpus found (looked for train.jsonl in {', '.join(str(c) for c in candidates)} and their v*/ folders); pass --corpus DIR"
     )
 
 

@@ -191,7 +191,8 @@ def resolve(
             options applied when it supports them).
         device: ``auto``, ``cpu``, ``cuda`` or ``mps`` (transformer backend;
             CPU-only backends ignore it).
-        precision: ``fp32``, ``bf16``, ``fp16`` or ``int8`` (transformer backend).
+        precision: ``auto`` (fp16 on CUDA, fp32 elsewhere), ``fp32``, ``bf16``,
+            ``fp16`` or ``int8`` (transformer backend).
         batch_size: Texts per forward pass (transformer backend); chosen for
             the device when ``None``.
 

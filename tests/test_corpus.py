@@ -69,8 +69,21 @@ def test_agreement_statistics():
 
 
 def test_recorded_stats_match_the_files(splits):
-    stats = json.loads((corpus_dir() / "stats.json").read_text())
+    root = corpus_dir()
+    # stats.json sits beside the splits, or one level up when they live in a version folder.
+    stats_file = root / "stats.json" if (root / "stats.json").is_file() else root.parent / "stats.json"
+    stats = json.loads(stats_file.read_text())
     for name, rows in splits.items():
         assert stats["splits"][name]["n"] == len(rows)
         for label in LABELS:
             assert stats["splits"][name]["labels"][label] == sum(label in r["labels"] for r in rows)
+
+
+def test_corpus_dir_finds_the_latest_version_folder(tmp_path):
+    for version in ("v1", "v2", "v10"):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "train.jsonl").write_text("")
+    (tmp_path / "v3").mkdir()  # no splits in it
+    assert corpus_dir(tmp_path) == tmp_path / "v10"
+    (tmp_path / "train.jsonl").write_text("")
+    assert corpus_dir(tmp_path) == tmp_path
