@@ -164,10 +164,6 @@ def model_dir(model: str | Path | None) -> Path:
     return path
 
 
-# Kept for callers written before model_dir() was public.
-_resolve = model_dir
-
-
 def _is_scorer(obj: Any) -> bool:
     return callable(getattr(obj, "predict_all", None)) and hasattr(obj, "labels_")
 
@@ -248,33 +244,20 @@ def load(
 FORMAT_VERSION = 2
 
 
-def save(
-    scorer: Any,
-    path: str | Path,
-    *,
-    name: str | None = None,
-    training_data: dict[str, str] | None = None,
-    metrics: dict[str, Any] | None = None,
-    description: str = "",
-    extra_files: dict[str, str] | None = None,
-) -> Path:
-    """Write a fitted scorer as a model directory (same as ``scorer.save(path, ...)``).
+def save(scorer: Any, path: str | Path, **options: Any) -> Path:
+    """Write a fitted scorer as a model directory: ``scorer.save(path, **options)``.
 
     Args:
         scorer: A fitted scorer of any registered backend.
         path: Directory to write (created; existing files are overwritten).
-        name: Short model name for the card (default: the directory's name).
-        training_data: ``{file name: sha256}`` of the data it was trained on.
-        metrics: Evaluation results to record (dev and test).
-        description: A paragraph for the model card.
-        extra_files: ``{file name: text}`` written beside the weights.
+        **options: ``name``, ``training_data``, ``metrics``, ``description``,
+            ``extra_files`` and the rest of
+            :meth:`~lo_signals.scorers.base.BaseScorer.save`.
 
     Returns:
         The directory path.
     """
-    return scorer.save(
-        path, name=name, training_data=training_data, metrics=metrics, description=description, extra_files=extra_files
-    )
+    return scorer.save(path, **options)
 
 
 def make_meta(
