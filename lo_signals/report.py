@@ -313,8 +313,9 @@ def write_report(
     Args:
         out: The directory ``lo-signals score`` wrote.
         by: Metadata column(s) to compare groups side by side (a name, a
-            comma-separated string of names, or a list); rows of tabular
-            files are also grouped by them.
+            comma-separated string of names, or a list). The rows of table
+            files (CSV, XLSX, JSONL, Parquet) are listed per file, per sheet
+            and per value of these columns, never one row per comment.
         n_boot: Bootstrap resamples for the intervals.
         top_k: Evidence units shown per label.
         path: Where to write (default ``out/report.html``).
