@@ -262,3 +262,14 @@ def test_missing_transformer_error_suggests_a_command_that_exists(tmp_path, monk
     options = [a for a in argv[2:] if a.startswith("--")]
     help_text = CliRunner().invoke(app, ["finetune", "--help"], terminal_width=200).output
     assert options and all(opt in help_text for opt in options), (options, help_text)
+
+
+def test_a_saved_model_without_its_lexicon_copy_is_refused(tmp_path, tiny_rows):
+    model = LexiconScorer().fit([r["text"] for r in tiny_rows])
+    path = save(model, tmp_path / "lex")
+    meta = json.loads((path / "meta.json").read_text())
+    meta["files"].pop("lexicon.json")  # as if someone removed it cleanly
+    (path / "meta.json").write_text(json.dumps(meta))
+    (path / "lexicon.json").unlink()
+    with pytest.raises(ValueError, match="lacks its lexicon.json"):
+        load(path)

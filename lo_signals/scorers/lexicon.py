@@ -210,15 +210,18 @@ class LexiconData:
     def from_model_dir(cls, path: Path, meta: dict[str, Any]) -> "LexiconData":
         """The lexicon saved in a model directory, checked against ``meta.json``.
 
-        Directories written before models carried their own copy have no
-        ``lexicon.json``; they are served by the packaged lexicon only while it
-        is byte-identical to the one they recorded.
+        Directories written before models carried their own copy (no
+        ``format_version`` in ``meta.json``) have no ``lexicon.json``; they are
+        served by the packaged lexicon only while it is byte-identical to the
+        one they recorded. Newer directories must hold their own copy.
 
         Raises:
             ValueError: If the file's sha256 differs from the recorded one.
         """
         expected = (meta.get("lexicon") or {}).get("sha256")
         own = Path(path) / "lexicon.json"
+        if not own.is_file() and meta.get("format_version", 1) >= 2:
+            raise ValueError(f"{path} lacks its lexicon.json (the model was saved with one)")
         data = cls.read(own if own.is_file() else None)
         where = own if own.is_file() else packaged_lexicon_path()
         if not expected:
