@@ -173,7 +173,8 @@ def read_labelled(
     cell holds ids separated by ``;`` or ``,`` (or a JSON list); empty means none.
 
     Args:
-        path: A ``.jsonl``/``.json`` or ``.csv`` file.
+        path: A ``.jsonl`` file, a ``.json`` file (JSON lines or one array of
+            rows) or a ``.csv`` file.
         labels: The label set (required for 0/1 label columns).
         text_column: Column with the text.
         aspiration_labels: Aspiration ids for the list layout.
@@ -189,7 +190,9 @@ def read_labelled(
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json"):
+    if suffix == ".json" and path.read_text(encoding="utf-8").lstrip().startswith("["):
+        rows = json.loads(path.read_text(encoding="utf-8"))  # one JSON array of rows
+    elif suffix in (".jsonl", ".json"):
         rows = read_jsonl(path)
     elif suffix == ".csv":
         # utf-8-sig: spreadsheets often save a byte-order mark before the header.

@@ -91,3 +91,26 @@ def test_corpus_dir_finds_the_latest_version_folder(tmp_path):
     assert corpus_dir(tmp_path) == tmp_path / "v10"
     (tmp_path / "train.jsonl").write_text("")
     assert corpus_dir(tmp_path) == tmp_path
+
+
+def test_read_labelled_takes_jsonl_json_arrays_and_csv_alike(tmp_path, tiny_rows):
+    import csv
+
+    from lo_signals.corpus import read_labelled
+
+    rows = tiny_rows[:6]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    (tmp_path / "a.json").write_text(json.dumps(rows))
+    with open(tmp_path / "a.csv", "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "labels", "aspirations", "register"])
+        for r in rows:
+            w.writerow([r["text"], ";".join(r["labels"]), json.dumps(r["aspirations"]), r["register"]])
+    read = [read_labelled(tmp_path / f"a.{ext}") for ext in ("jsonl", "json", "csv")]
+    for data in read:
+        assert data.texts == [r["text"] for r in rows] and data.registers == [r["register"] for r in rows]
+        assert data.label_lists() == [r["labels"] for r in rows]
+        assert data.aspiration_lists() == [r["aspirations"] for r in rows]
+    with pytest.raises(ValueError, match="use a .jsonl or .csv"):
+        (tmp_path / "a.txt").write_text("x")
+        read_labelled(tmp_path / "a.txt")
