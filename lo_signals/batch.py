@@ -44,6 +44,8 @@ class MemoryStore:
         self._docs.extend(document_rows)
 
     def commit(self, result: FileResult) -> None:
+        result.sentence_columns = list(dict.fromkeys(k for r in self._sent for k in r))
+        result.document_columns = list(dict.fromkeys(k for r in self._docs for k in r))
         self._done, self._sent, self._docs = (self._sent, self._docs), [], []
 
     def discard(self) -> None:
@@ -132,6 +134,18 @@ def _uses_device(model: Any) -> bool:
     return "device" in inspect.signature(cls.__init__).parameters
 
 
+def actor_plan(gpus: int, uses_device: bool, workers: int, inference: dict[str, Any]) -> tuple[int, int, dict[str, Any]]:
+    """How many Ray actors, GPUs per actor, and the model's inference options.
+
+    One actor per GPU, each holding a whole GPU and scoring on ``cuda``, when
+    the cluster has GPUs and the model can use one; otherwise ``workers`` CPU
+    actors with the options as given.
+    """
+    if gpus and uses_device:
+        return gpus, 1, {**inference, "device": "cuda"}
+    return workers, 0, inference
+
+
 def _ray_stream(
     files: Sequence[str], model: Any, options: ScoreOptions, parts_dir: str | None, inference: dict[str, Any], workers: int, address: str | None
 ) -> Iterator[tuple[FileResult, Rows | None]]:
@@ -139,9 +153,7 @@ def _ray_stream(
 
     The actors run the same per-file code as the local engine and write their
     part files into ``parts_dir``, which must be on storage every node can
-    reach (a shared filesystem on a real cluster). When the cluster has GPUs
-    and the model can use one, there is one actor per GPU, each holding a
-    whole GPU and scoring on ``cuda``; otherwise ``workers`` CPU actors.
+    reach (a shared filesystem on a real cluster). Actors: see :func:`actor_plan`.
     Results come back in input order whatever order the actors finish in.
     """
     try:
@@ -153,11 +165,7 @@ def _ray_stream(
     import ray.data
 
     spec = _model_spec(model)
-    gpus = int(ray.cluster_resources().get("GPU", 0))
-    if gpus and _uses_device(spec):
-        actors, per_actor, inference = gpus, 1, {**inference, "device": "cuda"}
-    else:
-        actors, per_actor = workers, 0
+    actors, per_actor, inference = actor_plan(int(ray.cluster_resources().get("GPU", 0)), _uses_device(spec), workers, inference)
     ds = ray.data.from_items([{"path": f} for f in files])
     out = ds.map_batches(
         _RayWorker,
@@ -401,8 +409,10 @@ def score_folder(
                 progress(res)
         ok = [r for r in results if r.status == "ok" and r.part]
         sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
-        assemble([parts_dir / f"{r.part}.sentences.jsonl" for r in ok], out / sent_name, union_columns(SENTENCE_COLUMNS, (r.sentence_columns for r in ok)), fmt)
-        assemble([parts_dir / f"{r.part}.documents.jsonl" for r in ok], out / "documents.csv", union_columns(DOCUMENT_COLUMNS, (r.document_columns for r in ok)), "csv")
+        sent_parts = [(parts_dir / f"{r.part}.sentences.jsonl", r.sentence_columns or []) for r in ok]
+        doc_parts = [(parts_dir / f"{r.part}.documents.jsonl", r.document_columns or []) for r in ok]
+        assemble(sent_parts, out / sent_name, union_columns(SENTENCE_COLUMNS, (c for _, c in sent_parts)), fmt)
+        assemble(doc_parts, out / "documents.csv", union_columns(DOCUMENT_COLUMNS, (c for _, c in doc_parts)), "csv")
         write_files_csv(results, out / "files.csv")
         parts = tidy_parts(parts_dir, {r.part for r in ok if r.part}, keep_parts)
         statuses = Counter(r.status for r in results)

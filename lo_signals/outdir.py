@@ -107,11 +107,19 @@ def part_key(model: Any, options: ScoreOptions) -> str:
         "aspiration_thresholds": [round(float(t), 6) for t in model.aspiration_thresholds_],
         "options": options_key(options),
         "version": __version__,
+        "parts_format": 2,  # rows as value lists (format 1 wrote a dict per row)
     }
     return json.dumps(ident, sort_keys=True)
 
+
 class PartStore:
     """Writes each file's rows to JSONL part files, renamed into place when complete.
+
+    Each line is one row's values, in the order of the file's column list
+    (``FileResult.sentence_columns`` / ``document_columns``, kept in its
+    marker): repeating every key on every line made the cache several times
+    larger than the tables. Columns only grow, so a shorter line lacks the
+    later keys.
 
     Args:
         parts_dir: The parts cache folder.
@@ -124,6 +132,7 @@ class PartStore:
         self.key = key
         self._stem: str | None = None
         self._fhs: tuple[Any, Any] | None = None
+        self._cols: tuple[dict[str, None], dict[str, None]] = ({}, {})
 
     def _paths(self, stem: str) -> tuple[Path, Path, Path]:
         d = self.parts_dir
@@ -132,6 +141,7 @@ class PartStore:
     def lookup(self, path: str, content_hash: str) -> FileResult | None:
         # Same file, same content, same model and options: the parts can be reused.
         self._stem = hashlib.sha256(f"{path}\0{content_hash}\0{self.key}".encode()).hexdigest()[:24]
+        self._cols = ({}, {})
         done = self._paths(self._stem)[2]
         if done.is_file():
             return FileResult(**json.loads(done.read_text(encoding="utf-8")))
@@ -141,8 +151,10 @@ class PartStore:
         if self._fhs is None:
             sent, docs, _ = self._paths(self._stem)
             self._fhs = (open(f"{sent}.tmp", "w", encoding="utf-8"), open(f"{docs}.tmp", "w", encoding="utf-8"))
-        for fh, rows in zip(self._fhs, (sentence_rows, document_rows)):
-            fh.writelines(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+        for fh, cols, rows in zip(self._fhs, self._cols, (sentence_rows, document_rows)):
+            for r in rows:
+                cols.update(dict.fromkeys(r))
+                fh.write(json.dumps([r.get(c) for c in cols], ensure_ascii=False, default=str) + "\n")
 
     def _close(self, sync: bool) -> None:
         for fh in self._fhs or ():
@@ -158,6 +170,7 @@ class PartStore:
         os.replace(f"{sent}.tmp", sent)
         os.replace(f"{docs}.tmp", docs)
         result.part = self._stem
+        result.sentence_columns, result.document_columns = (list(c) for c in self._cols)
         # The marker is written last: its presence means the parts are complete.
         tmp = done.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(result)), encoding="utf-8")
@@ -176,11 +189,11 @@ class PartStore:
 # -- tables -------------------------------------------------------------------
 
 
-def _iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+def _iter_part(path: Path, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
-                yield json.loads(line)
+                yield dict(zip(columns, json.loads(line)))
 
 
 def union_columns(fixed: Sequence[str], column_lists: Iterable[Sequence[str] | None]) -> list[str]:
@@ -191,16 +204,23 @@ def union_columns(fixed: Sequence[str], column_lists: Iterable[Sequence[str] | N
     return list(cols)
 
 
-def assemble(parts: Sequence[Path], dest: Path, header: Sequence[str], fmt: str) -> None:
-    """Stream JSONL parts into one table (CSV or Parquet) with the given columns."""
+def assemble(parts: Sequence[tuple[Path, Sequence[str]]], dest: Path, header: Sequence[str], fmt: str) -> None:
+    """Stream part files into one table (CSV or Parquet).
+
+    Args:
+        parts: Each part file with its column list, in output order.
+        dest: The table to write (replaced atomically).
+        header: The table's columns.
+        fmt: ``csv`` or ``parquet``.
+    """
     header = list(header)
     tmp = dest.with_name(dest.name + ".tmp")
     if fmt == "csv":
         with open(tmp, "w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=header)
             writer.writeheader()
-            for p in parts:
-                writer.writerows(_iter_jsonl(p))
+            for p, columns in parts:
+                writer.writerows(_iter_part(p, columns))
     else:
         import pandas as pd
         import pyarrow as pa
@@ -220,8 +240,8 @@ def assemble(parts: Sequence[Path], dest: Path, header: Sequence[str], fmt: str)
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
 
         buf: list[dict[str, Any]] = []
-        for p in parts:
-            for row in _iter_jsonl(p):
+        for p, columns in parts:
+            for row in _iter_part(p, columns):
                 buf.append(row)
                 if len(buf) >= 20000:
                     write(buf)

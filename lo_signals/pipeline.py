@@ -140,7 +140,7 @@ class RowStore(Protocol):
         ...
 
     def commit(self, result: FileResult) -> None:
-        """The current file is complete; may set ``result.part``."""
+        """The current file is complete: set its column lists (keys of its rows in first-seen order) and any ``part``."""
         ...
 
     def discard(self) -> None:
@@ -220,10 +220,6 @@ class _Batch:
         self.pending: list[tuple[Any, list[Any]]] = []
         self.pending_units = 0
         self.not_english = 0
-        # Keys seen so far (dicts keep insertion order): the tables' columns,
-        # known without re-reading any rows.
-        self.sent_cols: dict[str, None] = {}
-        self.doc_cols: dict[str, None] = {}
 
     def add(self, doc: Any, units: list[Any]) -> None:
         if not units:
@@ -270,10 +266,6 @@ class _Batch:
             sentence_rows.extend(_unit_rows(doc, units, tuple(self.model.labels_), proba[part], labels[part], asps[part], languages[part]))
             doc_rows.append(_doc_row(doc, labels[part], asps[part], [u.text for u in units], proba[part], languages[part]))
             k += n
-        for r in sentence_rows:
-            self.sent_cols.update(dict.fromkeys(r))
-        for r in doc_rows:
-            self.doc_cols.update(dict.fromkeys(r))
         self.store.write(sentence_rows, doc_rows)
         self.result.units += len(texts)
         self.result.documents += len(self.pending)
@@ -325,8 +317,8 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
     try:
         for doc in source.documents():
             result.pages = doc.pages
-            # Segmentation records units split or dropped at a limit on the source's warnings.
-            # Segmentation bounds one document; a table's rows are bounded here, per file.
+            # Segmentation bounds one document (and records what it split or
+            # dropped on the source's warnings); a table's rows are bounded here, per file.
             room = options.limits.max_units - result.units - batch.pending_units
             units = segment(doc.text, doc.blocks, limits=options.limits, warnings=source.warnings) if room > 0 else []
             if room <= 0 or len(units) > room:
@@ -348,8 +340,6 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
         result.status = "empty"
         result.reason = "no text units after segmentation"
     if result.status == "ok":
-        result.sentence_columns = list(batch.sent_cols)
-        result.document_columns = list(batch.doc_cols)
         store.commit(result)
     else:
         store.discard()

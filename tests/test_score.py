@@ -297,3 +297,35 @@ def test_units_the_model_scores_in_pieces_and_non_english_units_are_recorded(tmp
     assert "1 unit(s) not scored in full by the model" in notes and "pieces" in notes
     assert "1 unit(s) do not look like English" in notes
     assert df["language"].tolist() == ["en", "other"]
+
+
+def test_the_sample_folder_yields_no_readme_unit():
+    from lo_signals.readers import discover_files
+
+    examples = Path(__file__).resolve().parent.parent / "examples" / "data"
+    found = [Path(p) for p in discover_files([examples])]
+    assert found and not [p for p in found if p.name.lower().startswith("readme")]
+    # The prose files score to units, none of which describes the folder itself.
+    prose = [p for p in found if p.suffix in (".txt", ".md", ".html")]
+    df = score_documents(prose)
+    assert len(df) and not df["path"].str.contains("README", case=False).any()
+    assert not df["text"].str.contains("notebook", case=False).any()
+
+
+def test_a_big_table_is_streamed_not_held_in_memory(tmp_path):
+    import tracemalloc
+
+    rows = 8000  # 4 model batches; holding every row's output would take well over 40 MB
+    pd.DataFrame({"comment": [f"{GOOD[i % 4]} Comment {i}." for i in range(rows)], "team": [f"t{i % 7}" for i in range(rows)]}).to_csv(
+        tmp_path / "survey.csv", index=False
+    )
+    model = lo_signals.load("default")
+    model.predict_all(GOOD)  # caches filled before measuring
+    tracemalloc.start()
+    try:
+        record = score_folder([tmp_path / "survey.csv"], tmp_path / "out", model)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert record["counts"]["documents"] == rows
+    assert peak < 30e6, f"peak Python heap {peak / 1e6:.0f} MB"
