@@ -236,6 +236,11 @@ class TransformerScorer(BaseScorer):
         Going back to fp32 from bf16/fp16 keeps the rounded weights; load the
         directory again for exact fp32.
 
+        Args:
+            device: ``auto``, ``cpu``, ``cuda`` or ``mps``; ``None`` keeps the current one.
+            precision: ``auto``, ``fp32``, ``bf16`` or ``fp16``; ``None`` keeps the current one.
+            batch_size: Texts per forward pass; ``None`` keeps the current one.
+
         Returns:
             self
         """
