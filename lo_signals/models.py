@@ -96,13 +96,12 @@ def backend_class(name: str) -> type:
     Raises:
         ValueError: If no class is registered for ``name``.
     """
-    if name not in _REGISTRY and name in _BUILTIN:
+    if isinstance(name, str) and name not in _REGISTRY and name in _BUILTIN:
         module, attr = _BUILTIN[name]
         _REGISTRY[name] = getattr(import_module(module), attr)
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown backend {name!r} in meta.json; known backends: {', '.join(backends())}") from None
+    if not isinstance(name, str) or _REGISTRY.get(name) is None:
+        raise ValueError(f"unknown backend {name!r} in meta.json; known backends: {', '.join(backends())}")
+    return _REGISTRY[name]
 
 
 def library_versions() -> dict[str, str]:

@@ -83,7 +83,8 @@ def test_meta_json_cannot_name_a_module(tmp_path, tiny_rows):
     model = KeywordScorer().fit([r["text"] for r in tiny_rows], [r["labels"] for r in tiny_rows])
     path = model.save(tmp_path / "toy")
     meta = json.loads((path / "meta.json").read_text())
-    meta["backend"] = "os.system"
-    (path / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="unknown backend 'os.system'"):
-        load(path)
+    for bad in ("os.system", "lo_signals.scorers.linear:LinearScorer", ["linear"], None):
+        meta["backend"] = bad
+        (path / "meta.json").write_text(json.dumps(meta))
+        with pytest.raises(ValueError, match="unknown backend"):
+            load(path)
