@@ -211,7 +211,7 @@ def cmd_sample(args) -> None:
     for reg in registers:
         units = [c for c in cands if c["register"] == reg and c["sha256"] not in taken]
         if args.targeted:
-            _sample_targeted(reg, units, args.seed, args.round)
+            _sample_targeted(reg, units, args.seed, args.round, args.labels.split(",") if args.labels else None, args.quota)
         else:
             _sample_register(reg, units, args.seed, args.round, args.scale)
 
@@ -236,7 +236,8 @@ def _write_sample(reg: str, rows: list[dict], round_no: int) -> None:
     print(f"{reg}: sampled {len(rows)} units in {(len(rows) + CHUNK - 1) // CHUNK} chunks: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in sorted(c.items())))
 
 
-def _sample_targeted(reg: str, units: list[dict], seed: int, round_no: int) -> None:
+def _sample_targeted(reg: str, units: list[dict], seed: int, round_no: int,
+                     labels: list[str] | None = None, quota: int | None = None) -> None:
     rng = random.Random(f"{seed}:{reg}:targeted:{round_no}")
     for u in units:
         u["split"] = _split_of(u["doc"], seed)
@@ -244,10 +245,12 @@ def _sample_targeted(reg: str, units: list[dict], seed: int, round_no: int) -> N
     rng.shuffle(order)
     chosen: dict[str, dict] = {}
     for label, cue in TARGET_CUES.items():
+        if labels and label not in labels:
+            continue
         pattern = re.compile(cue, re.I)
         # Units of at least six words: a cue in a two-word fragment says little.
         hits = [u for u in order if u["sha256"] not in chosen and len(u["text"].split()) >= 6 and pattern.search(u["text"])]
-        for u in hits[: TARGET_QUOTA[reg]]:
+        for u in hits[: quota or TARGET_QUOTA[reg]]:
             chosen[u["sha256"]] = dict(u, sampling="targeted", flagged_by=[label])
     rows = list(chosen.values())
     rng.shuffle(rows)
@@ -373,11 +376,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--round", type=int, default=1, help="sampling round; later rounds skip units already sampled")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the quotas (for later rounds)")
     ap.add_argument("--targeted", action="store_true", help="sample units matching each label's cue, from every split")
+    ap.add_argument("--labels", default="", help="targeted: only these labels' cues (comma-separated)")
+    ap.add_argument("--quota", type=int, default=None, help="targeted: units per label and register")
     args = ap.parse_args(argv)
     if args.step == "datasheet":
         from datasheet import cmd_datasheet  # noqa: PLC0415 - sibling script
 
-        cmd_datasheet(args)
+        cmd_datasheet(_jsonl(UNITS), {p: _read_pass(p) for p in ("A", "B", "C")})
         return
     steps = {"extract": cmd_extract, "sample": cmd_sample, "disagreements": cmd_disagreements, "merge": cmd_merge, "rebuild": cmd_rebuild}
     steps[args.step](args)

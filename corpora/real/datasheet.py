@@ -104,12 +104,8 @@ def to_markdown(st: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cmd_datasheet(args) -> None:
+def cmd_datasheet(records: list[dict], passes: dict[str, dict[str, dict]]) -> None:
     """Write stats.json and the generated section of DATASHEET.md."""
-    import build  # the sibling script, for its readers of units and passes
-
-    records = build._jsonl(build.UNITS)
-    passes = {p: build._read_pass(p) for p in ("A", "B", "C")}
     st = stats(records, passes)
     (HERE / "stats.json").write_text(json.dumps(st, indent=1) + "\n", encoding="utf-8")
     sheet = HERE / "DATASHEET.md"
