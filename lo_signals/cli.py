@@ -43,8 +43,11 @@ def train(
     out: Annotated[Optional[Path], typer.Option(help="Where to write the model directories (default: the bundled models/).")] = None,
     backend: Annotated[Optional[list[str]], typer.Option("--backend", help="lexicon, linear or default; repeat for several (default: all three).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    real: Annotated[bool, typer.Option("--real/--no-real", help="Add the stand-off real units (rebuilt from source snapshots) and tune on real dev; --no-real trains on the written corpus alone.")] = True,
+    snapshots: Annotated[Optional[Path], typer.Option(help="Folder of source snapshots for the real units (default: $LO_SIGNALS_SNAPSHOTS or corpora/real/snapshots; see corpora/real/SOURCES.md).")] = None,
 ) -> None:
-    """Rebuild the shipped models from the corpus (fixed seed: same predictions as shipped)."""
+    """Rebuild the shipped models from the written corpus and the real units (fixed seed: same predictions as shipped)."""
+    from .standoff import SnapshotError
     from .train import BACKENDS, train_models
 
     backends = tuple(backend) if backend else BACKENDS
@@ -52,7 +55,12 @@ def train(
         if b not in BACKENDS:
             _fail(f"unknown backend {b!r}; choose from {', '.join(BACKENDS)} (transformers: lo-signals finetune)")
     try:
-        written = train_models(corpus, out, backends=backends, seed=seed, progress=lambda m: console.print(f"[dim]{m}[/]"))
+        written = train_models(
+            corpus, out, backends=backends, seed=seed, progress=lambda m: console.print(f"[dim]{m}[/]"),
+            real=real, snapshots=snapshots,
+        )
+    except SnapshotError as exc:
+        _fail(f"{exc}\n(or train on the written corpus alone with --no-real)")
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     for name, path in written.items():
@@ -224,10 +232,10 @@ def score(
     counts = run["counts"]
     summary = ", ".join(f"{k.removeprefix('files_')} {v}" for k, v in counts.items() if k.startswith("files_"))
     warned = f", {counts['with_warnings']} with warnings" if counts.get("with_warnings") else ""
-    out_console.print(f"{counts['files']} files ({summary}{warned}); {counts['documents']} documents, {counts['units']} units -> {out}")
+    out_console.print(f"{counts['files']} files ({summary}{warned}); {counts['documents']} documents, {counts['units']} units -> {out}", soft_wrap=True)
     parts = run["parts"]
     if parts["kept"]:
-        out_console.print(f"parts cache: {parts['bytes'] / 1e6:.1f} MB in {out / parts['dir']} (re-runs reuse it; --clean removes it)")
+        out_console.print(f"parts cache: {parts['bytes'] / 1e6:.1f} MB in {out / parts['dir']} (re-runs reuse it; --clean removes it)", soft_wrap=True)
     if report:
         from .report import write_report
 

@@ -181,28 +181,60 @@ def _unit_rows(
     ]
 
 
-def _doc_row(doc: Any, labels: list[list[str]], asps: list[list[str]], texts: list[str], proba: np.ndarray, languages: list[str]) -> dict[str, Any]:
-    n = len(texts)
-    # format and encoding record how the text was read (the encoding detected for text files).
-    out: dict[str, Any] = {
-        "doc_id": doc.doc_id, "path": doc.path, "units": n, "format": doc.format, "encoding": doc.encoding or "",
-        "units_not_english": languages.count("other"),
-    }
-    label_sets = [set(x) for x in labels]
-    asp_sets = [set(x) for x in asps]
-    for j, label in enumerate(LABELS):
-        count = sum(label in s for s in label_sets)
-        out[f"{label}_count"] = count
-        out[f"{label}_rate"] = round(100.0 * count / n, 3) if n else 0.0
-        if label in SIGNS:
-            out[f"{label}_rhetoric_count"] = sum(label in s for s in asp_sets)
-        out[f"{label}_mean"] = round(float(proba[:, j].mean()), 4) if n else 0.0
-        out[f"{label}_max"] = round(float(proba[:, j].max()), 4) if n else 0.0
-        hits = [i for i, s in enumerate(label_sets) if label in s]
-        top = max(hits, key=lambda i: proba[i, j]) if hits else None
-        out[f"{label}_top_unit"] = texts[top] if top is not None else ""
-    out.update(_prefixed(doc.metadata, out))
-    return out
+class _DocTally:
+    """One document's summary row, built up as its units are scored.
+
+    A long document is scored in several batches of units (so memory does
+    not grow with its length); the tally keeps what its ``documents.csv`` row
+    needs across them.
+    """
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+        self.n = 0
+        self.not_english = 0
+        self.counts = np.zeros(len(LABELS), dtype=np.int64)
+        self.rhetoric = np.zeros(len(LABELS), dtype=np.int64)
+        self.sums = np.zeros(len(LABELS))
+        self.maxes = np.zeros(len(LABELS))
+        # Per label: the probability and text of the most confident unit that has it.
+        self.top_p = np.full(len(LABELS), -np.inf)
+        self.top_text = [""] * len(LABELS)
+
+    def update(self, texts: list[str], proba: np.ndarray, labels: list[list[str]], asps: list[list[str]], languages: list[str]) -> None:
+        if not texts:
+            return
+        self.n += len(texts)
+        self.not_english += languages.count("other")
+        self.sums += proba.sum(axis=0)
+        self.maxes = np.maximum(self.maxes, proba.max(axis=0))
+        for j, label in enumerate(LABELS):
+            hits = [i for i, x in enumerate(labels) if label in x]
+            self.counts[j] += len(hits)
+            self.rhetoric[j] += sum(label in x for x in asps)
+            if hits:
+                # First of the most confident, as max() picks; a later batch must beat it.
+                best = max(hits, key=lambda i: proba[i, j])
+                if proba[best, j] > self.top_p[j]:
+                    self.top_p[j], self.top_text[j] = proba[best, j], texts[best]
+
+    def row(self) -> dict[str, Any]:
+        doc, n = self.doc, self.n
+        # format and encoding record how the text was read (the encoding detected for text files).
+        out: dict[str, Any] = {
+            "doc_id": doc.doc_id, "path": doc.path, "units": n, "format": doc.format, "encoding": doc.encoding or "",
+            "units_not_english": self.not_english,
+        }
+        for j, label in enumerate(LABELS):
+            out[f"{label}_count"] = int(self.counts[j])
+            out[f"{label}_rate"] = round(100.0 * int(self.counts[j]) / n, 3) if n else 0.0
+            if label in SIGNS:
+                out[f"{label}_rhetoric_count"] = int(self.rhetoric[j])
+            out[f"{label}_mean"] = round(float(self.sums[j] / n), 4) if n else 0.0
+            out[f"{label}_max"] = round(float(self.maxes[j]), 4) if n else 0.0
+            out[f"{label}_top_unit"] = self.top_text[j]
+        out.update(_prefixed(doc.metadata, out))
+        return out
 
 
 # -- one file -----------------------------------------------------------------
@@ -217,19 +249,25 @@ class _Batch:
         self.result = result
         self.not_in_full = 0  # units the model scored in pieces or in part
         self.first_note: str | None = None
-        self.pending: list[tuple[Any, list[Any]]] = []
+        self.pending: list[tuple[_DocTally, list[Any], bool]] = []  # (document, some of its units, its last?)
         self.pending_units = 0
         self.not_english = 0
 
     def add(self, doc: Any, units: list[Any]) -> None:
         if not units:
             return
-        self.pending.append((doc, units))
-        self.pending_units += len(units)
+        tally = _DocTally(doc)
         # Documents are batched until _ROW_BATCH units: a survey export is one
         # short document per row, and one model call per row would be slow.
-        if self.pending_units >= _ROW_BATCH:
-            self.flush()
+        # A long document is cut across batches, so no batch is bigger.
+        i = 0
+        while i < len(units):
+            take = min(len(units) - i, _ROW_BATCH - self.pending_units)
+            self.pending.append((tally, units[i : i + take], i + take == len(units)))
+            self.pending_units += take
+            i += take
+            if self.pending_units >= _ROW_BATCH:
+                self.flush()
 
     def _predict(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
         # A scorer that cannot score a text in full says so per text; the
@@ -253,22 +291,23 @@ class _Batch:
     def flush(self) -> None:
         if not self.pending:
             return
-        texts = [u.text for _, units in self.pending for u in units]
+        texts = [u.text for _, units, _ in self.pending for u in units]
         proba, labels, asps = self._predict(texts)
         languages = [guess_language(t) for t in texts]
         self.not_english += languages.count("other")
         sentence_rows: list[dict[str, Any]] = []
         doc_rows: list[dict[str, Any]] = []
         k = 0
-        for doc, units in self.pending:
-            n = len(units)
-            part = slice(k, k + n)
-            sentence_rows.extend(_unit_rows(doc, units, tuple(self.model.labels_), proba[part], labels[part], asps[part], languages[part]))
-            doc_rows.append(_doc_row(doc, labels[part], asps[part], [u.text for u in units], proba[part], languages[part]))
-            k += n
+        for tally, units, last in self.pending:
+            part = slice(k, k + len(units))
+            sentence_rows.extend(_unit_rows(tally.doc, units, tuple(self.model.labels_), proba[part], labels[part], asps[part], languages[part]))
+            tally.update(texts[part], proba[part], labels[part], asps[part], languages[part])
+            if last:
+                doc_rows.append(tally.row())
+            k = part.stop
         self.store.write(sentence_rows, doc_rows)
         self.result.units += len(texts)
-        self.result.documents += len(self.pending)
+        self.result.documents += len(doc_rows)
         self.pending, self.pending_units = [], 0
 
 
