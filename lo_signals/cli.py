@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .readers import Limits
 
@@ -33,7 +34,8 @@ _LIMITS = Limits()
 
 def _fail(message: str, code: int = 2) -> None:
     # soft_wrap: one line whatever the width, so scripts can grep it.
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # escape: a message may hold brackets ("the [ray] extra") that rich would take for markup.
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -224,6 +226,8 @@ def score(
             )
         except OutputLockedError as exc:
             _fail(str(exc), code=3)
+        except KeyboardInterrupt:
+            _fail(f"interrupted; run the same command again to resume (files already scored are kept in {out})", code=130)
         except (FileNotFoundError, ValueError, ImportError, OSError) as exc:
             _fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback

@@ -48,3 +48,16 @@ def test_score_help_shows_the_ray_extra_and_the_limits():
     for option in ("--max-mb", "--max-inflated-mb", "--max-units", "--max-chars", "--follow-symlinks", "--keep-parts", "--clean", "--device"):
         assert option in result.output
     assert "--max-bytes" not in result.output
+
+
+def test_error_messages_keep_their_brackets(tmp_path, monkeypatch):
+    import lo_signals.batch
+
+    def no_ray(*args, **kwargs):
+        raise ImportError("the ray engine needs the [ray] extra: pip install 'lo_signals[ray]'")
+
+    monkeypatch.setattr(lo_signals.batch, "_ray_stream", no_ray)
+    (tmp_path / "a.txt").write_text("Staff were blamed.")
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "--out", str(tmp_path / "o"), "--engine", "ray"])
+    assert result.exit_code == 2
+    assert "needs the [ray] extra" in result.output and "lo_signals[ray]" in result.output
