@@ -50,7 +50,9 @@ def test_no_corpus_unit_is_flagged(tiny_rows: list[dict]) -> None:
     # Every unit of the English corpora must pass: a flag that fires on real
     # English would bury the units that matter.
     texts = [r["text"] for r in tiny_rows]
-    for path in sorted((REPO / "corpora").glob("**/test.jsonl")):
+    # Written corpora only: the rebuilt real units (corpora/real/build, local
+    # and untracked) keep OCR noise and non-English fragments on purpose.
+    for path in sorted(p for p in (REPO / "corpora").glob("**/test.jsonl") if "real" not in p.parts):
         lines = path.read_text(encoding="utf-8").splitlines()
         texts += [json.loads(line)["text"] for line in lines if line.strip()]
     assert len(texts) >= 32
