@@ -226,6 +226,16 @@ def cmd_merge(args) -> None:
                        "no_label": sum(not r["labels"] for r in kept if r["split"] == s)}
                    for s in ("train", "dev", "test")},
     }
+    from sklearn.metrics import cohen_kappa_score
+
+    both = sorted(set(pa) & set(pb))
+    stats["document_units_agreement_A_vs_B"] = {
+        "units": len(both),
+        "disagreed": sum(pa[i] != pb[i] for i in both),
+        "adjudicated": sum(1 for i in both if pa[i] != pb[i] and i in pc),
+        "kappa_labels": {lab: round(float(cohen_kappa_score([lab in pa[i]["labels"] for i in both], [lab in pb[i]["labels"] for i in both])), 3) for lab in LABELS},
+    }
+    stats["shortcuts"] = "see shortcuts_v2.json (python corpora/shortcuts.py --out corpora/shortcuts_v2.json)"
     (HERE / "stats_v2.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: stats[k] for k in ("units", "dropped_codebook_leaks", "dropped_scenario_duplicates")}, indent=1))
 

@@ -1,22 +1,30 @@
-"""Rebuild the shipped scikit-learn models from the corpus, with a fixed seed.
+"""Rebuild the shipped scikit-learn models from the corpora, with a fixed seed.
 
 ``train_models`` fits the lexicon, linear and default (hybrid) backends on the
-train split, tunes per-label thresholds on dev, evaluates on dev and test, and
-writes one model directory per backend plus ``EVALUATION.md``. Transformer
+written corpus's train split plus the real units' train split (rebuilt from
+source snapshots, see ``corpora/real/SOURCES.md``), tunes per-label thresholds
+on real dev, evaluates on the real and the written test splits, and writes
+one model directory per backend plus ``EVALUATION.md``. Transformer
 fine-tuning lives in :mod:`lo_signals.finetuning`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._hashing import file_sha256
-from .corpus import SPLITS, corpus_dir, read_labelled
+from .corpus import SPLITS, LabelledData, corpus_dir, labelled_from_rows, read_jsonl, read_labelled
 from .evaluation import evaluate, markdown_table
 
-__all__ = ["train_models", "BACKENDS", "DEFAULT_PARAMS"]
+__all__ = ["train_models", "training_data", "TrainingData", "BACKENDS", "DEFAULT_PARAMS", "REAL_REPEAT"]
+
+#: Times each real training unit is repeated in the training set. The real
+#: units are what the models must handle, and the written corpus outnumbers
+#: them in label positives; chosen on real dev (benchmarks/real_select.py).
+REAL_REPEAT = 1
 
 #: Hyper-parameters of the shipped default (chosen on dev, see benchmarks/README.md).
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -59,6 +67,69 @@ def _build(name: str, seed: int):
     return model
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What the shipped models are fitted, tuned and tested on.
+
+    Attributes:
+        train: Fitting data (written train, plus real train when used).
+        dev: Threshold-tuning data (real dev when real units are used, else written dev).
+        tests: Named test sets, real first: ``{"real_test": ..., "written_test": ...}``.
+        hashes: sha256 of every file the data came from, for ``meta.json``.
+        real: Whether real units are in it.
+    """
+
+    train: LabelledData
+    dev: LabelledData
+    tests: dict[str, LabelledData]
+    hashes: dict[str, str]
+    real: bool
+
+
+def training_data(
+    corpus: str | Path | None = None,
+    real: bool = True,
+    snapshots: str | Path | None = None,
+    real_repeat: int = REAL_REPEAT,
+) -> TrainingData:
+    """Assemble the training, tuning and test data of the shipped models.
+
+    Args:
+        corpus: Written corpus directory (``train/dev/test.jsonl``); found
+            automatically when ``None``.
+        real: Add the stand-off real units (``corpora/real``), rebuilt from
+            the source snapshots. Without them the models learn only the
+            written corpus, which transfers poorly to real documents.
+        snapshots: Folder of source snapshots (default:
+            ``$LO_SIGNALS_SNAPSHOTS`` or ``corpora/real/snapshots``).
+        real_repeat: Times each real training unit is repeated.
+
+    Returns:
+        :class:`TrainingData`.
+
+    Raises:
+        lo_signals.standoff.SnapshotError: When ``real`` and a snapshot is
+            missing; the message names each source and how to fetch it.
+    """
+    root = corpus_dir(corpus)
+    hashes = {f"{split}.jsonl": file_sha256(root / f"{split}.jsonl") for split in SPLITS}
+    written = {split: read_jsonl(root / f"{split}.jsonl") for split in SPLITS}
+    tests = {"written_test": labelled_from_rows(written["test"], source=str(root / "test.jsonl"))}
+    if not real:
+        return TrainingData(
+            labelled_from_rows(written["train"], source=str(root / "train.jsonl")),
+            labelled_from_rows(written["dev"], source=str(root / "dev.jsonl")),
+            tests, hashes, False,
+        )
+    from .standoff import load_real_split, real_corpus_dir
+
+    real_rows = {split: load_real_split(split, snapshots) for split in SPLITS}
+    hashes["real/units.jsonl"] = file_sha256(real_corpus_dir() / "units.jsonl")
+    train = labelled_from_rows(written["train"] + real_rows["train"] * real_repeat, source="written + real train")
+    dev = labelled_from_rows(real_rows["dev"], source="real dev")
+    return TrainingData(train, dev, {"real_test": labelled_from_rows(real_rows["test"], source="real test"), **tests}, hashes, True)
+
+
 def train_models(
     corpus: str | Path | None = None,
     out: str | Path | None = None,
@@ -66,16 +137,20 @@ def train_models(
     seed: int = 0,
     n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
+    real: bool = True,
+    snapshots: str | Path | None = None,
 ) -> dict[str, Path]:
     """Train, tune, evaluate and save the scikit-learn backends.
 
     Args:
-        corpus: Corpus directory (``train/dev/test.jsonl``); found automatically when ``None``.
+        corpus: Written corpus directory (``train/dev/test.jsonl``); found automatically when ``None``.
         out: Directory to write model directories into; the repository's ``models/`` when ``None``.
         backends: Which of ``lexicon``, ``linear``, ``default`` to build.
         seed: Seed for every random choice.
         n_boot: Bootstrap resamples for the recorded intervals.
         progress: Called with a short message at each step (the CLI prints them).
+        real: Train on the real units too and tune on real dev (see :func:`training_data`).
+        snapshots: Folder of source snapshots for the real units.
 
     Returns:
         ``{backend: model directory}``.
@@ -83,50 +158,50 @@ def train_models(
     from .models import bundled_models_dir
 
     say = progress or (lambda _msg: None)
-    root = corpus_dir(corpus)
-    data = {split: read_labelled(root / f"{split}.jsonl") for split in SPLITS}
-    hashes = {f"{split}.jsonl": file_sha256(root / f"{split}.jsonl") for split in SPLITS}
+    data = training_data(corpus, real=real, snapshots=snapshots)
     out_dir = Path(out) if out is not None else bundled_models_dir()
-    texts = {s: d.texts for s, d in data.items()}
-    Y = {s: d.y for s, d in data.items()}
-    A = {s: d.a for s, d in data.items()}
     written: dict[str, Path] = {}
-    results: dict[str, Any] = {}
+    results: dict[str, dict[str, Any]] = {name: {} for name in data.tests}
     for backend in backends:
-        say(f"training {backend} on {len(texts['train'])} units")
+        say(f"training {backend} on {len(data.train)} units, tuning on {len(data.dev)}")
         model = _build(backend, seed)
         if RECIPES[backend][2] == "dev":
-            model.fit(texts["dev"], Y["dev"], aspirations=A["dev"])
+            model.fit(data.dev.texts, data.dev.y, aspirations=data.dev.a)
         else:
             model.fit(
-                texts["train"], Y["train"], aspirations=A["train"],
-                X_dev=texts["dev"], y_dev=Y["dev"], aspirations_dev=A["dev"],
+                data.train.texts, data.train.y, aspirations=data.train.a,
+                X_dev=data.dev.texts, y_dev=data.dev.y, aspirations_dev=data.dev.a,
             )
         model.meta_ = {"name": backend}
-        say(f"evaluating {backend} on dev and test")
-        metrics = {
-            split: evaluate(model, data[split], n_boot=n_boot, seed=seed)["models"][backend]
-            for split in ("dev", "test")
-        }
+        say(f"evaluating {backend} on " + ", ".join(["dev", *data.tests]))
+        sets = {"real_dev" if data.real else "dev": data.dev, **data.tests}
+        metrics = {name: evaluate(model, d, n_boot=n_boot, seed=seed)["models"][backend] for name, d in sets.items()}
         for m in metrics.values():
             m.pop("model", None)
-        results[backend] = metrics["test"]
+        for name in data.tests:
+            results[name][backend] = metrics[name]
         path = model.save(
             out_dir / backend,
             name=backend,
-            training_data=hashes,
+            training_data=data.hashes,
             metrics=metrics,
             description=_DESCRIPTIONS[backend],
         )
         written[backend] = path
     if set(backends) == set(BACKENDS):
-        table = markdown_table(results)
+        sections = []
+        for name, res in results.items():
+            title = {"real_test": "Real test split (stand-off real documents)", "written_test": "Written test split"}[name]
+            sections.append(f"## {title}: {len(data.tests[name])} units\n\n" + markdown_table(res) + "\n")
+        tuned = "real dev" if data.real else "written dev"
         (out_dir / "EVALUATION.md").write_text(
-            "# Shipped models on the corpus test split\n\n"
-            f"Test split: {len(texts['test'])} units (`test.jsonl` sha256 `{hashes['test.jsonl'][:12]}…`), "
-            "never used for fitting or tuning. Thresholds were tuned on dev. "
-            "Reproduce with `lo-signals train` then `lo-signals evaluate --model lexicon --model linear "
-            "--model default --data corpora/test.jsonl`.\n\n" + table + "\n",
+            "# Shipped models on the test splits\n\n"
+            f"Fitted on {len(data.train)} units ({'written train plus real train' if data.real else 'written train'}), "
+            f"thresholds tuned on {tuned} ({len(data.dev)} units); the test splits were never used for fitting, tuning "
+            "or choosing. Reproduce with `lo-signals train`, then "
+            "`lo-signals evaluate --model lexicon --model linear --model default --data corpora/real/build/test.jsonl` "
+            "(real, after `python corpora/real/build.py rebuild`) and `--data corpora/test.jsonl` (written).\n\n"
+            + "\n".join(sections),
             encoding="utf-8",
         )
     return written
