@@ -23,7 +23,12 @@ def test_schema_and_label_ids(splits):
             assert r["register"] in REGISTERS
             assert r["labels"] == [l for l in LABELS if l in r["labels"]]
             assert r["aspirations"] == [s for s in SIGNS if s in r["aspirations"]]
-            assert 4 <= len(r["text"].split()) <= 80
+            # Units written one by one (v1) were kept at 4-80 words; units cut from
+            # whole documents (v2) have the lengths real segmentation gives.
+            if r.get("source", "v1") == "v1":
+                assert 4 <= len(r["text"].split()) <= 80
+            else:
+                assert r["text"].strip() and len(r["text"].split()) <= 400
             assert r["id"] not in seen
             seen.add(r["id"])
 
@@ -39,11 +44,17 @@ def test_sizes_and_minimum_counts(splits):
     assert sum(not r["labels"] for r in rows) >= 600
     assert len({r["sector"] for r in rows}) >= 8
     n = len(rows)
-    assert 0.65 < len(splits["train"]) / n < 0.75 and 0.12 < len(splits["test"]) / n < 0.18
+    # v1.1 units split 70/15/15; v2's document units 65/15/20 by document.
+    assert 0.6 < len(splits["train"]) / n < 0.75 and 0.12 < len(splits["test"]) / n < 0.25
 
 
 def test_no_near_duplicates_across_splits(splits):
-    texts = {s: [r["text"] for r in rows] for s, rows in splits.items()}
+    # Units written one by one (v1.1) must not reappear across splits. Units cut
+    # from whole documents are split by document and deduplicated by scenario
+    # (embedding cosine, corpora/documents.py); formulae that every document of
+    # a kind repeats ("action should be taken to prevent future deaths",
+    # "Present:") legitimately recur in documents of different splits.
+    texts = {s: [r["text"] for r in rows if r.get("source", "v1") == "v1"] for s, rows in splits.items()}
     assert near_duplicates(texts["train"], 0.8, other=texts["test"]) == []
     assert near_duplicates(texts["train"], 0.8, other=texts["dev"]) == []
     assert near_duplicates(texts["dev"], 0.8, other=texts["test"]) == []
