@@ -37,6 +37,8 @@ sys.path.insert(0, str(HERE))
 
 from lo_signals.labels import LABELS, REGISTERS, SIGNS  # noqa: E402
 from passes_io import adjudicate, read_pass  # noqa: E402
+from passes_io import read_jsonl as _read  # noqa: E402
+from passes_io import write_jsonl as _write  # noqa: E402
 
 DOCS = HERE / "documents"
 PASSES = DOCS / "passes"
@@ -53,17 +55,6 @@ SEED = 20261204
 LEAK_CHAR, LEAK_EMB = 0.5, 0.75
 #: Embedding cosine above which two units across splits tell the same scenario.
 SCENARIO_EMB = 0.93
-
-
-def _read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _write(path: Path, rows) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def _doc_files() -> list[Path]:

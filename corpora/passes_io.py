@@ -7,7 +7,9 @@ none (compact, so a blind annotator writes little and copies no text).
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -57,3 +59,16 @@ def adjudicate(a: dict, b: dict, c: dict | None, field: str, ids: tuple[str, ...
         elif c is not None and lab in c.get(field, []):
             out.append(lab)
     return out
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """All rows of a JSONL file."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    """Write rows as JSONL (UTF-8, one object a line), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -35,6 +35,8 @@ from lo_signals.labels import LABELS, REGISTERS, SIGNS  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
 from passes_io import adjudicate, read_pass  # noqa: E402
+from passes_io import read_jsonl as _jsonl  # noqa: E402
+from passes_io import write_jsonl as _write_jsonl  # noqa: E402
 from lo_signals.standoff import (  # noqa: E402
     SnapshotError,
     check_records,
@@ -70,17 +72,6 @@ KEYWORDS = re.compile(
     r"blam\w*|fear\w*|afraid|scapegoat\w*|cover(ed)?[- ]up|deny|denied|defensiv\w*|retaliat\w*|punish\w*|bully\w*)\b",
     re.I,
 )
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _source_files(src: dict, snapshots: Path) -> list[str]:
