@@ -20,7 +20,6 @@ cosine), and splits document units by document (no document in two splits).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import re
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from lo_signals.labels import LABELS, REGISTERS, SIGNS  # noqa: E402
-from passes_io import adjudicate, read_pass  # noqa: E402
+from passes_io import adjudicate, encode, hash_split, read_pass  # noqa: E402
 from passes_io import read_jsonl as _read  # noqa: E402
 from passes_io import write_jsonl as _write  # noqa: E402
 
@@ -97,25 +96,14 @@ def cmd_segment(args) -> None:
 def cmd_disagreements(args) -> None:
     units = {u["id"]: u for u in _read(DOCS / "units.jsonl")}
     pa, pb, pc = read_pass(PASSES, "A"), read_pass(PASSES, "B"), read_pass(PASSES, "C")
-    inv = {lab: code for code, lab in zip("CLDTB", LABELS)}
-
-    def codes(d: dict) -> str:
-        return ("".join(inv[x] for x in d["labels"]) or "-") + " / " + ("".join(inv[x] for x in d["aspirations"]) or "-")
-
-    rows = [{"id": i, "register": units[i]["register"], "text": units[i]["text"], "pass_1": codes(pa[i]), "pass_2": codes(pb[i])}
+    rows = [{"id": i, "register": units[i]["register"], "text": units[i]["text"], "pass_1": encode(pa[i]), "pass_2": encode(pb[i])}
             for i in sorted(set(pa) & set(pb)) if pa[i] != pb[i] and i not in pc]
     _write(PASSES / "adjudicate.jsonl", rows)
     print(f"{len(rows)} disagreements -> {PASSES / 'adjudicate.jsonl'}")
 
 
 def _split_of(doc: str) -> str:
-    x = int(hashlib.sha256(f"{SEED}:{doc}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    acc = 0.0
-    for name, share in SPLITS:
-        acc += share
-        if x < acc:
-            return name
-    return "train"
+    return hash_split(doc, SEED, SPLITS)
 
 
 def codebook_examples() -> list[str]:

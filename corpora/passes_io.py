@@ -7,6 +7,7 @@ none (compact, so a blind annotator writes little and copies no text).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Iterable
@@ -29,6 +30,25 @@ def decode(field: str, allowed: tuple[str, ...]) -> list[str]:
     if bad or len(labs) != len(field):
         raise ValueError(f"bad label codes {field!r}")
     return [lab for lab in allowed if lab in labs]
+
+
+def encode(d: dict) -> str:
+    """A unit's answer as ``"labels / aspirations"`` in codes, as the adjudicator reads it."""
+    inv = {lab: code for code, lab in CODES.items()}
+    labs = "".join(inv[lab] for lab in d["labels"]) or "-"
+    asps = "".join(inv[lab] for lab in d["aspirations"]) or "-"
+    return f"{labs} / {asps}"
+
+
+def hash_split(key: str, seed: int | str, shares: tuple[tuple[str, float], ...]) -> str:
+    """The split of a document, from a hash of its key: stable whatever else is added."""
+    x = int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    acc = 0.0
+    for name, share in shares:
+        acc += share
+        if x < acc:
+            return name
+    return "train"
 
 
 def read_pass(folder: Path, prefix: str) -> dict[str, dict]:

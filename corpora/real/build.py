@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import hashlib
 import json
 import random
 import re
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from lo_signals.labels import LABELS, REGISTERS, SIGNS  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent))
-from passes_io import adjudicate, read_pass  # noqa: E402
+from passes_io import adjudicate, encode, hash_split, read_pass  # noqa: E402
 from passes_io import read_jsonl as _jsonl  # noqa: E402
 from passes_io import write_jsonl as _write_jsonl  # noqa: E402
 from lo_signals.standoff import (  # noqa: E402
@@ -138,13 +137,7 @@ def cmd_extract(args) -> None:
 
 
 def _split_of(doc: str, seed: int) -> str:
-    x = int(hashlib.sha256(f"{seed}:{doc}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    acc = 0.0
-    for name, share in SPLIT_SHARES:
-        acc += share
-        if x < acc:
-            return name
-    return "train"
+    return hash_split(doc, seed, SPLIT_SHARES)
 
 
 def _blocks(units: list[dict]) -> list[list[dict]]:
@@ -323,20 +316,13 @@ def cmd_merge(args) -> None:
     print(f"merged {len(records)} units ({missing_c} disagreements without an adjudication pass, resolved to 'absent')")
 
 
-def _codes(d: dict) -> str:
-    inv = {lab: code for code, lab in zip("CLDTB", LABELS)}
-    labs = "".join(inv[lab] for lab in d["labels"]) or "-"
-    asps = "".join(inv[lab] for lab in d["aspirations"]) or "-"
-    return f"{labs} / {asps}"
-
-
 def cmd_disagreements(args) -> None:
     """Units on which passes A and B differ, with both answers, for the adjudicator (pass C)."""
     sample = {r["id"]: r for f in sorted(WORK.glob("sample_*.jsonl")) for r in _jsonl(f)}
     pa, pb, pc = _read_pass("A"), _read_pass("B"), _read_pass("C")
     rows = [
         {"id": rid, "register": sample[rid]["register"], "text": sample[rid]["text"],
-         "pass_1": _codes(pa[rid]), "pass_2": _codes(pb[rid])}
+         "pass_1": encode(pa[rid]), "pass_2": encode(pb[rid])}
         for rid in sorted(set(pa) & set(pb))
         if pa[rid] != pb[rid] and rid not in pc
     ]
