@@ -12,8 +12,8 @@ segmenter, so the units are what the library will see.
     python corpora/documents.py disagreements  # units where A and B differ, for the adjudicator
     python corpora/documents.py merge     # v1 splits + labelled document units -> train/dev/test.jsonl
 
-``merge`` also drops written units that copy or paraphrase a CODEBOOK or
-LABELS example, removes cross-split scenario duplicates (MiniLM embedding
+``merge`` also drops written units that copy or paraphrase an example of
+``corpora/CODEBOOK.md`` (the label contract kept in this repository), removes cross-split scenario duplicates (MiniLM embedding
 cosine), and splits document units by document (no document in two splits).
 """
 
@@ -48,7 +48,7 @@ SPLITS = (("test", 0.20), ("dev", 0.15), ("train", 0.65))
 CHUNK = 400
 SEED = 20261204
 #: Char 3-5-gram cosine and embedding cosine above which a written unit is a
-#: copy or paraphrase of a CODEBOOK/LABELS example (checked by hand on v1.1:
+#: copy or paraphrase of a CODEBOOK example (checked by hand on v1.1:
 #: this flags the Freedom to Speak Up and 64-concerns paraphrases and no
 #: unrelated unit).
 LEAK_CHAR, LEAK_EMB = 0.5, 0.75
@@ -107,11 +107,20 @@ def _split_of(doc: str) -> str:
 
 
 def codebook_examples() -> list[str]:
-    """Example sentences of CODEBOOK.md and LABELS.md: table cells and quotations of five words or more."""
+    """Example sentences of CODEBOOK.md: table cells and quotations of five words or more.
+
+    CODEBOOK.md is the label contract kept in this repository; only it is
+    read, so the check is the same on every machine.
+
+    Raises:
+        FileNotFoundError: If ``corpora/CODEBOOK.md`` is missing (a silent
+            skip would let codebook copies into the corpus unnoticed).
+    """
     out = set()
-    for f in (HERE / "CODEBOOK.md", ROOT.parent / "shared" / "LABELS.md"):
-        if not f.is_file():
-            continue
+    codebook = HERE / "CODEBOOK.md"
+    if not codebook.is_file():
+        raise FileNotFoundError(f"{codebook} is missing: the codebook-leak check needs it")
+    for f in (codebook,):
         for line in f.read_text(encoding="utf-8").splitlines():
             if line.startswith("| ") and not line.startswith(("| text", "|---")):
                 cell = line.split("|")[1].strip()
