@@ -25,6 +25,7 @@ from lo_signals.readers import (
     discover_files,
     read_documents,
 )
+from lo_signals.readers._document import document_id
 
 
 def read_one(path: Path, **kwargs) -> Document:
@@ -119,7 +120,9 @@ def test_ids_and_hashes_are_stable(tmp_path: Path) -> None:
     b.write_bytes(raw)
     da, db = read_one(a), read_one(b)
     assert da.content_hash == hashlib.sha256(raw).hexdigest()
-    assert da.doc_id == da.content_hash[:16] == db.doc_id
+    assert da.content_hash == db.content_hash
+    # The same bytes at two paths are two documents; the same path keeps its id.
+    assert da.doc_id != db.doc_id and read_one(a).doc_id == da.doc_id and len(da.doc_id) == 16
     assert da.path == str(a)
     assert da.pages is None and da.metadata == {}
 
@@ -716,7 +719,8 @@ def test_csv_rows_with_detection_and_metadata(tmp_path: Path) -> None:
     assert first.encoding == "utf-8"
     assert first.metadata == {"id": "1", "department": "Surgery", "score": "4"}
     file_hash = read_bytes_hash(path)
-    assert [d.doc_id for d in docs] == [f"{file_hash[:16]}:r0", f"{file_hash[:16]}:r2"]
+    file_id = document_id(str(path), file_hash)
+    assert [d.doc_id for d in docs] == [f"{file_id}:r0", f"{file_id}:r2"]
     assert len({d.content_hash for d in docs}) == 2
     assert first.blocks == [Block(0, len(first.text), "paragraph", None)]
     json.dumps([d.metadata for d in docs])

@@ -329,3 +329,26 @@ def test_a_big_table_is_streamed_not_held_in_memory(tmp_path):
         tracemalloc.stop()
     assert record["counts"]["documents"] == rows
     assert peak < 30e6, f"peak Python heap {peak / 1e6:.0f} MB"
+
+
+def test_identical_files_at_two_paths_are_two_documents(tmp_path):
+    from lo_signals.report import write_report
+
+    src = tmp_path / "src"
+    for folder in ("2024", "2025"):
+        (src / folder).mkdir(parents=True)
+        (src / folder / "minutes.txt").write_text("\n\n".join(GOOD[:2]), encoding="utf-8")
+        # A survey exported twice, once per folder: its rows are other documents too.
+        (src / folder / "survey.csv").write_text("comment\n" + "\n".join(f'"{t}"' for t in GOOD[2:]), encoding="utf-8")
+    out = tmp_path / "out"
+    record = score_folder([src], out)
+    sent = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    docs = pd.read_csv(out / "documents.csv", keep_default_na=False)
+    assert record["counts"]["documents"] == 6 and docs["doc_id"].nunique() == 6
+    assert sent.groupby("path")["doc_id"].nunique().to_dict() == {str(src / y / f): n for y in ("2024", "2025") for f, n in (("minutes.txt", 1), ("survey.csv", 2))}
+    assert len(lo_signals.aggregate(sent, by="doc_id", n_boot=0)) == 6
+    html = write_report(out, n_boot=0).read_text(encoding="utf-8")
+    assert "from 6 documents in 4 files" in html
+    # The same file at the same path keeps its id across runs.
+    again = score_documents([src / "2024" / "minutes.txt"])
+    assert set(again["doc_id"]) == set(sent.loc[sent["path"] == str(src / "2024" / "minutes.txt"), "doc_id"])

@@ -48,6 +48,7 @@ from ._document import (
     Limits,
     ReadError,
     Warnings,
+    document_id,
     fmt_size,
     open_error,
 )
@@ -263,7 +264,7 @@ class FileSource:
         else:  # docx
             text, blocks = parse_docx(data, self.limits.max_inflated_bytes)
         yield Document(
-            doc_id=self.content_hash[:16],
+            doc_id=document_id(self.path, self.content_hash),
             path=self.path,
             format=self.format,
             text=text,

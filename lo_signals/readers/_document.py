@@ -8,6 +8,7 @@ reader module can depend on it without cycles.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,8 +46,9 @@ class Document:
     """One readable unit of input: a whole file, or one row of a table.
 
     Attributes:
-        doc_id: Stable id. Files: first 16 hex digits of the SHA-256 of the
-            file bytes. Tabular rows: ``"<file hash16>:r<row index>"``.
+        doc_id: Stable id of the file at its path (:func:`document_id`: the
+            same bytes at two paths are two documents). Tabular rows:
+            ``"<file id>:r<row index>"``.
         path: The path as given to :func:`read_documents`.
         format: ``"txt"``, ``"md"``, ``"html"``, ``"pdf"``, ``"docx"``,
             ``"csv"``, ``"xlsx"``, ``"jsonl"`` or ``"parquet"``.
@@ -74,6 +76,23 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     file_hash: str = ""
+
+
+def document_id(path: str, file_hash: str) -> str:
+    """The id of a file's document: 16 hex digits of SHA-256 over its path and content hash.
+
+    Both go in: an id from the content alone gave two copies of one file (a
+    report filed in two folders) one id, so counts and roll-ups by document
+    merged them. The same file at the same path keeps its id across runs.
+
+    Args:
+        path: The path as given to the reader.
+        file_hash: SHA-256 hex of the file's bytes.
+
+    Returns:
+        16 lowercase hex digits.
+    """
+    return hashlib.sha256(f"{path}\0{file_hash}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

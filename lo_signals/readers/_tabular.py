@@ -27,6 +27,7 @@ from ._document import (
     TextBuilder,
     Warnings,
     clean,
+    document_id,
     fmt_size,
     open_error,
     short,
@@ -59,7 +60,8 @@ def read_tabular(
     """
     h = file_hasher
     file_hash = h.hexdigest()
-    file_hash16 = file_hash[:16]
+    # Rows of the same bytes at another path are other documents (see document_id).
+    file_id = document_id(shown, file_hash)
     if fmt == "csv":
         rows, encoding = _csv_rows(p, text_column)
     elif fmt == "xlsx":
@@ -87,7 +89,7 @@ def read_tabular(
             metadata = {k: (None if v == "" else v) for k, v in metadata.items()}
         produced += 1
         yield Document(
-            doc_id=f"{file_hash16}:r{index}",
+            doc_id=f"{file_id}:r{index}",
             path=shown,
             format=fmt,
             text=builder.text(),
