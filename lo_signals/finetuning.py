@@ -151,9 +151,18 @@ def finetune(
     if config.precision == "fp16" and device != "cuda":
         raise ValueError("fp16 training needs a CUDA GPU; use bf16 or fp32")
     base_path = resolve_base(config.base)
+    # A local base directory gets the same checks as a model directory someone
+    # shared (no code, known encoder types, size caps); hub ids are fetched by
+    # transformers itself when online, never with remote code.
+    hub_opts: dict = {"trust_remote_code": False}
+    if Path(base_path).is_dir():
+        from .scorers._untrusted import check_encoder_dir
+
+        check_encoder_dir(base_path)
+        hub_opts["local_files_only"] = True
     with quiet_loading():
-        tokenizer = AutoTokenizer.from_pretrained(base_path)
-        encoder = AutoModel.from_pretrained(base_path, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(base_path, **hub_opts)
+        encoder = AutoModel.from_pretrained(base_path, use_safetensors=True, **hub_opts)
     network = build_network(encoder, n_lab + n_asp).to(device)
 
     trainable_prefixes = None
@@ -260,8 +269,9 @@ def finetune(
     out = Path(out)
     base_is_minilm = config.base in MINILM_NAMES
     partial = bool(config.save_partial and trainable_prefixes is not None)
-    if partial and not base_is_minilm and not Path(base_path).is_dir():
-        raise ValueError("save_partial needs a base that is installed locally (the packaged MiniLM or a directory)")
+    if partial and not base_is_minilm and not (Path(base_path) / "model.safetensors").is_file():
+        # A partial model is loaded against its base by sha256, so the base's weights must be on disk to hash.
+        raise ValueError("save_partial needs a base installed locally with model.safetensors (the packaged MiniLM or a directory)")
 
     scorer = TransformerScorer(max_length=config.max_length, device=device, precision="fp32")
     scorer._attach(network, tokenizer, label_set, asp_set, thresholds, asp_thresholds if use_asp else [])

@@ -130,12 +130,24 @@ def bundled_models_dir() -> Path:
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
-    """Read ``meta.json`` of a model directory."""
+    """Read ``meta.json`` of a model directory.
+
+    Raises:
+        FileNotFoundError: If the directory has no ``meta.json``.
+        ValueError: If it is over 4 MiB, nested too deeply, not JSON or not an object.
+    """
+    from .scorers._untrusted import UntrustedModelError, read_json_capped
+
     path = Path(path)
     meta_file = path / "meta.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"{path} is not a lo_signals model directory (no meta.json)")
-    return json.loads(meta_file.read_text(encoding="utf-8"))
+    # Capped and recursion-safe: meta.json may come from anyone (a 33 MB file of
+    # small lists took 1.7 GB to parse, a deeply nested one overflowed the stack).
+    meta = read_json_capped(meta_file)
+    if not isinstance(meta, dict):
+        raise UntrustedModelError(f"{meta_file} is not a JSON object")
+    return meta
 
 
 def model_dir(model: str | Path | None) -> Path:

@@ -175,7 +175,15 @@ def packaged_lexicon_path() -> Path:
 
 
 def _parse_lexicon(raw: bytes, sha256: str) -> dict[str, Any]:
-    data = json.loads(raw.decode("utf-8"))
+    # A model directory's lexicon may come from anyone: cap and depth as for meta.json.
+    if len(raw) > 8 * 2**20:
+        raise ValueError(f"lexicon of {len(raw):,} bytes is over the 8 MiB cap: refusing to parse it")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("lexicon is nested too deeply to parse: refusing it") from None
+    if not isinstance(data, dict):
+        raise ValueError("lexicon is not a JSON object")
     unknown = set(data.get("labels", {})) - set(LABELS)
     if unknown:
         raise ValueError(f"lexicon names unknown labels: {sorted(unknown)}")

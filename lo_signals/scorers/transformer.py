@@ -452,22 +452,41 @@ def assemble(encoder, tokenizer, path: str | Path, meta: dict[str, Any], **optio
 
 
 def _load_encoder(path: Path, meta: dict[str, Any]):
+    """The encoder and tokenizer of a model directory, after the checks of :mod:`._untrusted`.
+
+    A partial directory's base must be named by the sha256 of its weights, and
+    that hash must match, always: a base without one is refused, so no
+    unchecked weights from outside the directory are ever used. Every
+    directory ``transformers`` reads (the model's own or its base) is checked
+    first for code (``auto_map``, program files), unknown encoder types and
+    oversized files, and every call passes ``trust_remote_code=False``.
+    """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    base = meta.get("base", {})
+    from ._untrusted import HF_SAFE, UntrustedModelError, check_encoder_dir
+
+    base = meta.get("base") or {}
+    if not isinstance(base, dict):
+        raise UntrustedModelError(f"{path}/meta.json: 'base' must be an object")
     if meta.get("partial"):
-        packaged = base.get("sha256") == MINILM_SHA256
+        digest = base.get("sha256")
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise UntrustedModelError(
+                f"{path} is a partial model whose base encoder is not named by a sha256 in meta.json: refusing to load unchecked weights"
+            )
+        packaged = digest == MINILM_SHA256
         # packaged_minilm_path() has verified the packaged weights already.
-        base_dir = packaged_minilm_path() if packaged else Path(base["path"]) if base.get("path") else None
+        base_dir = packaged_minilm_path() if packaged else Path(base["path"]) if isinstance(base.get("path"), str) else None
         if base_dir is None or not base_dir.is_dir():
             raise FileNotFoundError(f"{path} needs its base encoder {base.get('name')!r}, which is not installed")
-        if not packaged and base.get("sha256") and file_sha256(base_dir / "model.safetensors") != base["sha256"]:
-            raise ValueError(f"base encoder at {base_dir} does not match the checksum recorded in {path}/meta.json")
-        encoder = AutoModel.from_pretrained(str(base_dir), use_safetensors=True)
-        tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+        if not packaged and file_sha256(base_dir / "model.safetensors") != digest:
+            raise UntrustedModelError(f"base encoder at {base_dir} does not match the sha256 recorded in {path}/meta.json")
+        check_encoder_dir(base_dir)
+        encoder = AutoModel.from_pretrained(str(base_dir), use_safetensors=True, **HF_SAFE)
+        tokenizer = AutoTokenizer.from_pretrained(str(base_dir), **HF_SAFE)
     else:
-        config = AutoConfig.from_pretrained(str(path))
-        encoder = AutoModel.from_config(config)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        check_encoder_dir(path)
+        config = AutoConfig.from_pretrained(str(path), **HF_SAFE)
+        encoder = AutoModel.from_config(config, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(str(path), **HF_SAFE)
     return encoder, tokenizer
-
