@@ -317,15 +317,18 @@ def cmd_rebuild(args) -> None:
     if missing and not args.skip_missing:
         raise SystemExit(f"{len(missing)} source(s) could not be read (nothing written; --skip-missing writes the rest):\n  " + "\n  ".join(missing))
     BUILD.mkdir(parents=True, exist_ok=True)
-    for role in roles:
-        if args.source and role not in by_role:
-            continue
+    # Rebuilding some sources only: every role file keeps the other sources' units
+    # (a source whose role changed leaves its old role's file).
+    rebuilt = {s["id"] for s in sources}
+    for role in (ROLES if args.source else roles):
         out = BUILD / f"{role}.jsonl"
         rows = by_role.get(role, [])
-        if args.source and out.is_file():
-            # Rebuilding some sources only: keep the other sources' units of this role.
-            keep = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
-            rows = [r for r in keep if r["source"] not in set(args.source)] + rows
+        if args.source:
+            if not out.is_file() and not rows:
+                continue
+            if out.is_file():
+                keep = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+                rows = [r for r in keep if r["source"] not in rebuilt] + rows
         rows.sort(key=lambda r: (r["source"], r["path"], r["column"] or "", r["locator"], r["start"]))
         with out.open("w", encoding="utf-8") as fh:
             for r in rows:
