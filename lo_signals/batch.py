@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .labels import LABELS
-from .outdir import PARTS_DIR, OutputLock, PartStore, assemble, part_key, tidy_parts, union_columns, write_files_csv
+from .outdir import PARTS_DIR, OutputLock, PartStore, assemble, model_fingerprint, part_key, tidy_parts, union_columns, write_files_csv
 from .pipeline import DOCUMENT_COLUMNS, SENTENCE_COLUMNS, FileResult, Rows, ScoreOptions, score_file
 from .readers import Limits
 
@@ -313,6 +313,8 @@ def _model_record(scorer: Any) -> dict[str, Any]:
         "name": meta.get("name"),
         "backend": meta.get("backend"),
         "path": getattr(scorer, "path_", None),
+        # What the parts cache is keyed by: the weights' hashes, not the path or date.
+        "weights": model_fingerprint(scorer),
         "labels": list(scorer.labels_),
         "thresholds": [float(t) for t in scorer.thresholds_],
         "aspiration_thresholds": [float(t) for t in scorer.aspiration_thresholds_],

@@ -30,7 +30,7 @@ import numpy as np
 from .labels import LABELS
 from .pipeline import FILE_COLUMNS, FileResult, Rows, ScoreOptions, options_key
 
-__all__ = ["PARTS_DIR", "OutputLock", "OutputLockedError", "PartStore", "part_key", "assemble", "union_columns", "write_files_csv", "tidy_parts"]
+__all__ = ["PARTS_DIR", "OutputLock", "OutputLockedError", "PartStore", "model_fingerprint", "part_key", "assemble", "union_columns", "write_files_csv", "tidy_parts"]
 
 #: The parts cache inside an output folder.
 PARTS_DIR = ".lo_signals_parts"
@@ -95,19 +95,47 @@ def _try_lock(fh: Any) -> None:
 # -- parts cache ----------------------------------------------------------------
 
 
+def model_fingerprint(model: Any) -> str:
+    """What identifies a model's weights: the same string for the same weights, in any process.
+
+    A model loaded from a directory is known by the sha256 of each of its
+    files, as its ``meta.json`` records them (and loading checks them). A
+    model fitted in memory and never saved has no files: its learned state
+    is hashed instead (:func:`lo_signals._hashing.state_sha256`). A path, a
+    date and thresholds are not enough: two unsaved models fitted on
+    different data share all three.
+
+    Args:
+        model: A fitted scorer, or the metadata stand-in of one.
+
+    Returns:
+        ``"files:<sha256>"`` or ``"state:<sha256>"``.
+    """
+    from ._hashing import state_sha256
+
+    files = (getattr(model, "meta_", None) or {}).get("files")
+    if getattr(model, "path_", None) is not None and files:
+        listed = json.dumps(sorted(files.items()))
+        return "files:" + hashlib.sha256(listed.encode()).hexdigest()
+    return "state:" + state_sha256(model)
+
+
 def part_key(model: Any, options: ScoreOptions) -> str:
-    """What must match for an earlier run's rows of a file to be reused."""
+    """What must match for an earlier run's rows of a file to be reused.
+
+    The model's weights (:func:`model_fingerprint`) and thresholds (which a
+    caller may change on a loaded model), the options that change a file's
+    rows, and the library version.
+    """
     from . import __version__
 
-    meta = getattr(model, "meta_", None) or {}
     ident = {
-        "path": getattr(model, "path_", None),
-        "created": meta.get("created"),
+        "weights": model_fingerprint(model),
         "thresholds": [round(float(t), 6) for t in model.thresholds_],
         "aspiration_thresholds": [round(float(t), 6) for t in model.aspiration_thresholds_],
         "options": options_key(options),
         "version": __version__,
-        "parts_format": 2,  # rows as value lists (format 1 wrote a dict per row)
+        "parts_format": 3,  # 3: keyed by weights (2 by model path and date); rows as value lists
     }
     return json.dumps(ident, sort_keys=True)
 

@@ -352,3 +352,42 @@ def test_identical_files_at_two_paths_are_two_documents(tmp_path):
     # The same file at the same path keeps its id across runs.
     again = score_documents([src / "2024" / "minutes.txt"])
     assert set(again["doc_id"]) == set(sent.loc[sent["path"] == str(src / "2024" / "minutes.txt"), "doc_id"])
+
+
+def _unsaved_linear(flip: bool):
+    """A small linear model fitted in memory and never saved (no path, no date)."""
+    import numpy as np
+
+    from lo_signals.scorers.linear import LinearScorer
+
+    texts = [f"{t} Note {i}." for i in range(6) for t in GOOD]
+    y = np.zeros((len(texts), len(LABELS)), dtype=int)
+    for i in range(len(texts)):
+        y[i, (i % 4) if not flip else 3 - (i % 4)] = 1
+        y[i, 4] = int((i % 4 == 3) != flip)
+    model = LinearScorer(features="tfidf", cv=2).fit(texts, y)
+    # Equal thresholds: only the learned weights tell the two apart.
+    model.thresholds_ = np.full(len(LABELS), 0.5)
+    model.aspiration_thresholds_ = np.full(4, 0.5)
+    return model
+
+
+def test_a_second_unsaved_model_does_not_reuse_the_first_models_rows(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("\n\n".join(GOOD), encoding="utf-8")
+    first, second = _unsaved_linear(False), _unsaved_linear(True)
+    out = tmp_path / "out"
+    score_folder([src], out, first)
+    rows_first = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    record = score_folder([src], out, second)
+    rows_second = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    direct = second.predict_proba(list(rows_second["text"]))
+    assert rows_second["blame_defensiveness"].round(4).tolist() == [round(float(x), 4) for x in direct[:, 4]]
+    assert not rows_first["blame_defensiveness"].equals(rows_second["blame_defensiveness"])
+    assert record["model"]["weights"].startswith("state:")
+    # The same unsaved model again reuses its own rows, and a saved model is known by its files' hashes.
+    assert score_folder([src], out, second)["model"]["weights"] == record["model"]["weights"]
+    from lo_signals.outdir import model_fingerprint
+
+    assert model_fingerprint(lo_signals.load("default")).startswith("files:")
