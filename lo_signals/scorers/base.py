@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..quality import QUALITY_OK, quality_flags
 
 __all__ = ["Scorer", "BaseScorer", "check_texts", "tune_thresholds", "NotFittedError", "LongTextWarning"]
 
@@ -37,6 +38,30 @@ class Scorer(Protocol):
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def predict_aspirations_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def unit_quality(self, texts: Sequence[str]) -> list[str]:
+        """Per text, ``"ok"`` or why it is a non-unit that gets no label (:func:`lo_signals.quality.unit_quality`).
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            One entry per text.
+        """
+        return quality_flags(check_texts(texts))
+
+    def _decide_both(self, label_p: np.ndarray, asp_p: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
+        """Labels and aspirations; a sign found as evidence is not also an aspiration of the same unit.
+
+        A unit that reports practice and restates it as a value ("We changed the
+        handover after the audit and it works better; we will keep learning")
+        is evidence of that sign (LABELS.md rule 2: labelled for what it
+        reports), so evidence wins over aspiration for the same sign.
+        """
+        labels = self._decide(label_p, self.thresholds_, self.labels_)
+        asps = self._decide(asp_p, self.aspiration_thresholds_, self.aspiration_labels_)
+        asps = [[a for a in row_a if a not in set(row_l)] for row_l, row_a in zip(labels, asps)]
+        return labels, asps
 
     def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]: ...
 
@@ -110,8 +135,9 @@ class BaseScorer:
     """Shared predict verbs over ``predict_proba`` and ``predict_aspirations_proba``.
 
     Subclasses implement ``_proba(texts) -> (labels (n, L), aspirations (n, A))``
-    on non-empty texts; empty or whitespace-only strings are answered here with
-    zeros so that they never get a label.
+    on units that pass the unit-quality gate; blank units, units not in
+    English and non-units (:mod:`lo_signals.quality`) are answered here with
+    zeros so that they never get a label, whatever the backend or the path.
     """
 
     backend: str = "base"
@@ -268,12 +294,39 @@ class BaseScorer:
         n = len(texts)
         label_p = np.zeros((n, len(self.labels_)), dtype=np.float64)
         asp_p = np.zeros((n, len(self.aspiration_labels_)), dtype=np.float64)
-        keep = [i for i, t in enumerate(texts) if t.strip()]
+        # The unit contract, decided here for every backend and every path:
+        # blank units, units not in English and non-units (headings, fragments,
+        # questions, page furniture: lo_signals.quality) get zeros, so no label.
+        keep = [i for i, q in enumerate(self.unit_quality(texts)) if q == QUALITY_OK]
         if keep:
             lp, ap = self._proba([texts[i] for i in keep])
             label_p[keep] = lp
             asp_p[keep] = ap
         return label_p, asp_p
+
+    def unit_quality(self, texts: Sequence[str]) -> list[str]:
+        """Per text, ``"ok"`` or why it is a non-unit that gets no label (:func:`lo_signals.quality.unit_quality`).
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            One entry per text.
+        """
+        return quality_flags(check_texts(texts))
+
+    def _decide_both(self, label_p: np.ndarray, asp_p: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
+        """Labels and aspirations; a sign found as evidence is not also an aspiration of the same unit.
+
+        A unit that reports practice and restates it as a value ("We changed the
+        handover after the audit and it works better; we will keep learning")
+        is evidence of that sign (LABELS.md rule 2: labelled for what it
+        reports), so evidence wins over aspiration for the same sign.
+        """
+        labels = self._decide(label_p, self.thresholds_, self.labels_)
+        asps = self._decide(asp_p, self.aspiration_thresholds_, self.aspiration_labels_)
+        asps = [[a for a in row_a if a not in set(row_l)] for row_l, row_a in zip(labels, asps)]
+        return labels, asps
 
     def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]:
         """Probabilities and decisions for both fields in one pass.
@@ -285,8 +338,7 @@ class BaseScorer:
             ``(labels_proba, aspirations_proba, labels, aspirations)``.
         """
         label_p, asp_p = self.predict_all_proba(texts)
-        labels = self._decide(label_p, self.thresholds_, self.labels_)
-        asps = self._decide(asp_p, self.aspiration_thresholds_, self.aspiration_labels_)
+        labels, asps = self._decide_both(label_p, asp_p)
         return label_p, asp_p, labels, asps
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -310,9 +362,8 @@ class BaseScorer:
         return self._decide(proba, self.thresholds_, self.labels_)
 
     def predict_aspirations(self, texts: Sequence[str]) -> list[list[str]]:
-        """Sign ids invoked as aspiration, plan, recommendation or value."""
-        proba = self.predict_aspirations_proba(texts)
-        return self._decide(proba, self.aspiration_thresholds_, self.aspiration_labels_)
+        """Sign ids invoked as aspiration, plan, recommendation or value (never a sign the unit evidences)."""
+        return self.predict_all(texts)[3]
 
     @staticmethod
     def _decide(proba: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> list[list[str]]:
