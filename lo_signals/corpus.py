@@ -243,8 +243,15 @@ def load_corpus(path: str | Path | None = None):
 
     Returns:
         ``datasets.DatasetDict``.
+
+    Raises:
+        ImportError: If ``datasets`` is not installed (it is the ``[datasets]``
+            extra: nothing else in lo_signals needs it).
     """
-    from datasets import load_dataset
+    try:
+        from datasets import load_dataset
+    except ImportError as exc:
+        raise ImportError("load_corpus needs the datasets package: pip install 'lo_signals[datasets]'") from exc
 
     root = corpus_dir(path)
     files = {split: str(root / f"{split}.jsonl") for split in SPLITS}

@@ -1,6 +1,7 @@
 """The corpus meets the contract of LABELS.md and the datasheet's promises."""
 
 import json
+import sys
 from collections import Counter
 
 import pytest
@@ -70,6 +71,12 @@ def test_loads_with_datasets():
     assert set(ds) == {"train", "dev", "test"}
     assert ds["test"].num_rows == len(load_split("test"))
     assert ds["train"].features["labels"].feature.dtype == "string"
+
+
+def test_load_corpus_names_the_extra_when_datasets_is_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"lo_signals\[datasets\]"):
+        load_corpus()
 
 
 def test_agreement_statistics():

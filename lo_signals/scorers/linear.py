@@ -224,6 +224,7 @@ class LinearScorer(LexiconUser, BaseScorer):
         self.labels_ = LABELS
         self.aspiration_labels_ = SIGNS
         self._stack_cache = None  # weights stacked for prediction belong to the previous fit
+        self._pending_state = self._n_label_heads = None  # so does the state of a loaded model
         self.lexicon_data_ = self._read_lexicon() if self.features == "hybrid" else None
         Xm = self._transform(texts, fit=True)
         self.label_heads_ = self._fit_heads(Xm, Y)
@@ -289,8 +290,10 @@ class LinearScorer(LexiconUser, BaseScorer):
         W, b = self._stacked()
         z = np.asarray(Xm @ W, dtype=np.float64) + b
         p = 1.0 / (1.0 + np.exp(-z))
-        k = len(self.label_heads_)
-        if not self.aspiration_heads_:
+        k = self.__dict__.get("_n_label_heads")
+        if k is None:
+            k = len(self.label_heads_)
+        if p.shape[1] == k:
             return p[:, :k], np.zeros((len(texts), len(SIGNS)))
         ap = p[:, k:]
         return self._discount(p[:, :k], ap), ap
@@ -326,20 +329,52 @@ class LinearScorer(LexiconUser, BaseScorer):
 
     @classmethod
     def from_state(cls, state: dict[str, Any], params: dict[str, Any], thresholds: Sequence[float], aspiration_thresholds: Sequence[float]) -> "LinearScorer":
-        """Rebuild a fitted scorer from :meth:`state` and its ``meta.json`` fields."""
-        from sklearn.linear_model import LogisticRegression
+        """Rebuild a fitted scorer from :meth:`state` and its ``meta.json`` fields.
 
+        The scikit-learn objects (vectorizers and heads) are built from the
+        state on first use, not here: importing scikit-learn takes seconds, and
+        loading a model should not (see :meth:`__getattr__`).
+        """
         params = dict(params)
         for key in ("word_ngrams", "char_ngrams"):
             if key in params:
                 params[key] = tuple(params[key])
         obj = cls(**params)
-        word, char = obj._make_vectorizers()
+        obj._pending_state = state
+        k = int(np.asarray(state["n_label_heads"]).ravel()[0])
+        # Scoring needs only the stacked weights, which are the state's arrays as they are.
+        obj._stack_cache = (len(state["coef"]), np.asarray(state["coef"], dtype=np.float32).T.copy(), np.asarray(state["intercept"], dtype=np.float64))
+        obj._n_label_heads = k
+        obj.labels_ = LABELS
+        obj.aspiration_labels_ = SIGNS
+        obj.thresholds_ = np.asarray(thresholds, dtype=float)
+        obj.aspiration_thresholds_ = np.asarray(aspiration_thresholds, dtype=float)
+        return obj
+
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set: the fitted objects of a loaded
+        # model, built from its state the first time anything asks for them.
+        pending = self.__dict__.get("_pending_state")
+        if pending is not None and name in ("word_vectorizer_", "char_vectorizer_"):
+            self._build_vectorizers(pending)
+            return self.__dict__[name]
+        if pending is not None and name in ("label_heads_", "aspiration_heads_"):
+            self._build_heads(pending)
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build_vectorizers(self, state: dict[str, Any]) -> None:
+        word, char = self._make_vectorizers()
         for vec, terms, idf in ((word, state["word_terms"], state["word_idf"]), (char, state["char_terms"], state["char_idf"])):
             vec.vocabulary = {str(t): i for i, t in enumerate(terms)}
             vec.idf_ = np.asarray(idf, dtype=np.float64)
             vec.vocabulary_ = vec.vocabulary
-        obj.word_vectorizer_, obj.char_vectorizer_ = word, char
+        self.word_vectorizer_, self.char_vectorizer_ = word, char
+
+    def _build_heads(self, state: dict[str, Any]) -> None:
+        from sklearn.linear_model import LogisticRegression
+
         heads = []
         for w, b in zip(state["coef"], state["intercept"]):
             head = LogisticRegression()
@@ -348,13 +383,7 @@ class LinearScorer(LexiconUser, BaseScorer):
             head.classes_ = np.array([0, 1])
             heads.append(head)
         k = int(np.asarray(state["n_label_heads"]).ravel()[0])
-        obj.label_heads_, obj.aspiration_heads_ = heads[:k], heads[k:]
-        obj.labels_ = LABELS
-        obj.aspiration_labels_ = SIGNS
-        obj.thresholds_ = np.asarray(thresholds, dtype=float)
-        obj.aspiration_thresholds_ = np.asarray(aspiration_thresholds, dtype=float)
-        return obj
-
+        self.label_heads_, self.aspiration_heads_ = heads[:k], heads[k:]
 
     def _save_weights(self, path) -> list[str]:
         import skops.io as sio
