@@ -364,6 +364,7 @@ def test_discover_files_order_and_nesting(tmp_path: Path) -> None:
         "in/a/2.pdf",
         "in/b/c.csv",
         "in/b/deep/x.xyz",
+        "in/b/loop",  # not walked again, but listed: reading it says why
         "in/broken.txt",
         "in/z.txt",
         "single.txt",
@@ -386,7 +387,9 @@ def test_discover_files_follows_symlinked_folder_once(tmp_path: Path) -> None:
     (top / "link").symlink_to(real, target_is_directory=True)
     (top / "link2").symlink_to(real, target_is_directory=True)
     found = [p.relative_to(tmp_path).as_posix() for p in discover_files([top], follow_symlinks=True)]
-    assert found == ["top/link/a.txt"]
+    assert found == ["top/link/a.txt", "top/link2"]
+    err = read_error(top / "link2")
+    assert err.status == "skipped" and err.reason.startswith("symbolic link to a folder already walked")
 
 
 def test_discover_files_stays_inside_the_inputs_by_default(tmp_path: Path) -> None:

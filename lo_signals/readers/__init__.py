@@ -123,8 +123,9 @@ def discover_files(inputs: Sequence[str | Path], *, follow_symlinks: bool = Fals
     unreadable files, unreadable folders and unsupported types, because the
     caller must report them; :func:`read_documents` then says what is wrong.
     Symlinked folders are followed once: a folder already visited (a loop, or
-    two links to the same place) is not walked again. A path given twice is
-    yielded once.
+    two links to the same place) is not walked again, and the link is
+    yielded so that reading it reports why (``skipped``). A path given twice
+    is yielded once.
 
     Args:
         inputs: Files and/or folders.
@@ -175,6 +176,10 @@ def _walk(root: Path, visited: set[tuple[int, int]], roots: Sequence[str] | None
     ident = (st.st_dev, st.st_ino)
     if ident in visited:
         logger.debug("not walking %s again (already visited; symlink loop?)", root)
+        if not top and os.path.islink(root):
+            # A loop or a second link to a folder: the link still gets a row
+            # in the run's manifest (the reader says it was not walked again).
+            yield root
         return
     visited.add(ident)
     try:
@@ -245,6 +250,14 @@ class FileSource:
         Raises:
             ReadError: When the file yields nothing usable.
         """
+        try:
+            yield from self._documents()
+        except RecursionError:
+            # Deeply nested input (HTML, XML, JSON) can exhaust a parser's
+            # recursion; that is one file's problem, reported as such.
+            raise ReadError("error", "the file is nested too deeply to read") from None
+
+    def _documents(self) -> Iterator[Document]:
         if self.format in _TABULAR_FORMATS:
             yield from read_tabular(
                 self._p, self.path, self.format, self._text_column, self._hasher, self.limits, self.warnings
@@ -262,7 +275,7 @@ class FileSource:
         elif self.format == "pdf":
             text, blocks, pages = parse_pdf(data)
         else:  # docx
-            text, blocks = parse_docx(data, self.limits.max_inflated_bytes)
+            text, blocks = parse_docx(data, self.limits.max_inflated_bytes, self.warnings)
         yield Document(
             doc_id=document_id(self.path, self.content_hash),
             path=self.path,
@@ -362,6 +375,8 @@ def _check_path(p: Path, max_bytes: int, real_roots: Sequence[str] | None = None
             raise ReadError("skipped", f"broken symbolic link: its target '{target}' does not exist") from None
         except OSError as exc:
             raise ReadError("error", f"symbolic link cannot be followed: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode) and stat.S_ISLNK(lst.st_mode):
+        raise ReadError("skipped", _folder_link_reason(p))
     if stat.S_ISDIR(st.st_mode):
         try:
             os.listdir(p)
@@ -386,6 +401,15 @@ def _check_path(p: Path, max_bytes: int, real_roots: Sequence[str] | None = None
     if st.st_size == 0:
         raise ReadError("empty", "file is empty (0 bytes)")
     return fmt
+
+
+def _folder_link_reason(p: Path) -> str:
+    """Why a symbolic link to a folder is not read as a file (discover_files walks each folder once)."""
+    real = os.path.realpath(p)
+    parent = os.path.realpath(p.parent)
+    if parent == real or parent.startswith(real.rstrip(os.sep) + os.sep):
+        return f"symbolic link loop: it leads back to '{real}', a folder that contains it; not walked again"
+    return f"symbolic link to a folder already walked ('{real}'): its files are listed once, under the path found first"
 
 
 def _access_error(exc: OSError, failed: str, missing: str, denied: str) -> ReadError:

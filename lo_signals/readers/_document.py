@@ -108,11 +108,12 @@ class Limits:
     Attributes:
         max_bytes: Files larger than this on disk are skipped without being
             read (``--max-mb``).
-        max_inflated_bytes: Zip-based formats (.docx, .xlsx): the XML parts
-            read may decompress to at most this many bytes in total; both the
-            sizes the archive declares and the bytes actually inflated are
-            checked, so a zip bomb is refused before it fills memory
-            (``--max-inflated-mb``).
+        max_inflated_bytes: Zip-based formats (.docx, .xlsx): all the
+            archive's members, whatever their names, may decompress to at
+            most this many bytes in total; both the sizes the archive
+            declares and the bytes actually inflated are checked, so a zip
+            bomb is refused before it fills memory. Parquet: the largest row
+            group (``--max-inflated-mb``).
         max_units: Most units kept per file; segmentation stops a document
             there and the batch layer stops a table there, with a warning
             (``--max-units``).
@@ -120,17 +121,31 @@ class Limits:
             a text with no sentence ends) are split at whitespace into pieces
             no longer than this, with a warning; no text is lost
             (``--max-chars``).
+        max_cell_chars: Tables: a text cell longer than this is split at
+            whitespace into pieces no longer than this, each read as its own
+            document (``doc_id`` ``<row id>.2``, ``.3``...), with a warning;
+            no text is lost, and the work done on one piece (cleaning,
+            layout, segmentation) stays bounded however large the cell
+            (``--max-cell-chars``).
+        max_meta_columns: Tables: most columns besides the text carried into
+            the outputs as metadata (the first ones found); the others are
+            named in a warning. A 20,000-column export would otherwise widen
+            every row of the unit table (``--max-meta-columns``).
     """
 
     max_bytes: int = 50_000_000
     max_inflated_bytes: int = 100_000_000
     max_units: int = 2_000_000
     max_chars: int = 5_000
+    max_cell_chars: int = 100_000
+    max_meta_columns: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_inflated_bytes", "max_units", "max_chars"):
+        for name in ("max_bytes", "max_inflated_bytes", "max_units", "max_chars", "max_cell_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.max_meta_columns < 0:
+            raise ValueError(f"max_meta_columns must be at least 0, got {self.max_meta_columns}")
 
 
 class Warnings:

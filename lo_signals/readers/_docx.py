@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from ._document import Block, ReadError, TextBuilder, unreadable_as
+from ._document import Block, ReadError, TextBuilder, Warnings, unreadable_as
 from ._zip import InflateBudget
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ def _docx_text(el: Any) -> str:
             continue  # duplicate of the mc:Choice rendering
         if tag == _W + "t":
             parts.append(node.text or "")
+            # Unexpanded entity references are child nodes of the run text;
+            # the text after one is its tail and must not be lost with it.
+            parts.extend(child.tail or "" for child in node)
         elif tag in (_W + "tab", _W + "br", _W + "cr"):
             parts.append(" ")
         elif tag == _W + "noBreakHyphen":
@@ -52,15 +55,53 @@ _CONTAINERS = frozenset({_W + "sdt", _W + "sdtContent", _W + "customXml"})
 _REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def _iterparse(stream: IO[bytes], events: tuple[str, ...]) -> Any:
+class _Entities:
+    """Entities declared in the DTDs of the parts read, for one warning per file.
+
+    Entities are never expanded or fetched; a part that declares them (an
+    XXE attempt, or a tool that writes them) loses their references from the
+    text, and the user should hear about it rather than find text missing.
+    """
+
+    def __init__(self) -> None:
+        self.declared = 0
+        self.external: list[str] = []
+
+    def check(self, el: Any) -> None:
+        dtd = el.getroottree().docinfo.internalDTD
+        if dtd is None:
+            return
+        for entity in dtd.iterentities():
+            self.declared += 1
+            if entity.system_url:
+                self.external.append(entity.system_url)
+
+    def warning(self) -> str | None:
+        """One line for ``files.csv``, or ``None`` when no part declared entities."""
+        if not self.declared:
+            return None
+        what = f"{self.declared} XML entit{'y' if self.declared == 1 else 'ies'}"
+        if self.external:
+            url = self.external[0] if len(self.external[0]) <= 80 else self.external[0][:79] + "…"
+            what += f" ({len(self.external)} external, e.g. '{url}')"
+        return f"the Word document declares {what}; entities are never expanded or fetched, so their references were left out of the text"
+
+
+def _iterparse(stream: IO[bytes], events: tuple[str, ...], entities: _Entities | None = None) -> Iterator[tuple[str, Any]]:
     from lxml import etree
 
     # No entity expansion and no network: a hostile part must not expand
     # entities (billion laughs) or fetch anything.
-    return etree.iterparse(stream, events=events, resolve_entities=False, no_network=True, remove_comments=True)
+    first = entities is not None
+    for event, el in etree.iterparse(stream, events=events, resolve_entities=False, no_network=True, remove_comments=True):
+        if first:
+            # The DTD is parsed before the first element, so it is known here.
+            entities.check(el)  # type: ignore[union-attr]
+            first = False
+        yield event, el
 
 
-def _docx_iter_body(stream: IO[bytes]) -> Iterator[Any]:
+def _docx_iter_body(stream: IO[bytes], entities: _Entities | None = None) -> Iterator[Any]:
     """Paragraph and table elements in body order, streamed from ``document.xml``.
 
     Looks inside content controls (``w:sdt``, ``w:customXml``). Each element
@@ -69,7 +110,7 @@ def _docx_iter_body(stream: IO[bytes]) -> Iterator[Any]:
     large the part is.
     """
     stack: list[str] = []
-    for event, el in _iterparse(stream, ("start", "end")):
+    for event, el in _iterparse(stream, ("start", "end"), entities):
         if event == "start":
             if not stack and el.tag != _W + "document":
                 raise ReadError("error", "corrupt or unreadable Word document: its main part is not a Word document")
@@ -89,7 +130,7 @@ def _docx_iter_body(stream: IO[bytes]) -> Iterator[Any]:
                 del parent[0]
 
 
-def _relationship(budget: InflateBudget, rels_part: str, kind: str) -> str | None:
+def _relationship(budget: InflateBudget, rels_part: str, kind: str, entities: _Entities | None = None) -> str | None:
     """Target of the first relationship of ``kind`` in a ``.rels`` part, as a member name."""
     try:
         budget.check_declared([rels_part])
@@ -98,7 +139,7 @@ def _relationship(budget: InflateBudget, rels_part: str, kind: str) -> str | Non
         return None
     base = rels_part.split("_rels/")[0]
     with stream:
-        for _, el in _iterparse(stream, ("end",)):
+        for _, el in _iterparse(stream, ("end",), entities):
             if el.tag == _REL_NS + "Relationship" and (el.get("Type") or "").endswith("/" + kind):
                 target = el.get("Target") or ""
                 if el.get("TargetMode") == "External" or not target:
@@ -108,14 +149,14 @@ def _relationship(budget: InflateBudget, rels_part: str, kind: str) -> str | Non
     return None
 
 
-def _style_names(budget: InflateBudget, part: str | None) -> dict[str, str]:
+def _style_names(budget: InflateBudget, part: str | None, entities: _Entities | None = None) -> dict[str, str]:
     """Style id -> style name from ``styles.xml`` (empty when it is missing or damaged)."""
     names: dict[str, str] = {}
     if part is None:
         return names
     try:
         with budget.open(part) as stream:
-            for _, el in _iterparse(stream, ("end",)):
+            for _, el in _iterparse(stream, ("end",), entities):
                 if el.tag == _W + "style":
                     style_id = el.get(_W + "styleId")
                     name_el = el.find(_W + "name")
@@ -129,12 +170,15 @@ def _style_names(budget: InflateBudget, part: str | None) -> dict[str, str]:
     return names
 
 
-def parse_docx(data: bytes, max_inflated_bytes: int) -> tuple[str, list[Block]]:
+def parse_docx(data: bytes, max_inflated_bytes: int, warnings: Warnings | None = None) -> tuple[str, list[Block]]:
     """Extract a Word document's blocks, streaming its XML under an inflation limit.
 
     Args:
         data: The .docx file's bytes.
-        max_inflated_bytes: Most bytes the XML parts read may inflate to.
+        max_inflated_bytes: Most bytes all members may inflate to: the sizes
+            every member declares are checked first, then the bytes of the
+            parts read are counted.
+        warnings: Told when a part declares XML entities (never expanded).
 
     Returns:
         ``(text, blocks)``.
@@ -152,20 +196,23 @@ def parse_docx(data: bytes, max_inflated_bytes: int) -> tuple[str, list[Block]]:
             reason = "corrupt or unreadable Word document: not a valid .docx (zip) file"
         raise ReadError("error", reason) from None
     builder = TextBuilder()
+    entities = _Entities()
     with zf, unreadable_as("corrupt or unreadable Word document"):
         budget = InflateBudget(zf, max_inflated_bytes, "Word document")
-        main = _relationship(budget, "_rels/.rels", "officeDocument") or "word/document.xml"
+        # Every member counts, not just the parts read here: a package is
+        # refused as a whole, whatever its parts are called.
+        budget.check_all()
+        main = _relationship(budget, "_rels/.rels", "officeDocument", entities) or "word/document.xml"
         if main not in zf.namelist():
             raise ReadError("error", "corrupt or unreadable Word document: it has no main document part")
         folder, _, name = main.rpartition("/")
         prefix = f"{folder}/" if folder else ""
-        styles = _relationship(budget, f"{prefix}_rels/{name}.rels", "styles")
+        styles = _relationship(budget, f"{prefix}_rels/{name}.rels", "styles", entities)
         if styles is None and f"{prefix}styles.xml" in zf.namelist():
             styles = f"{prefix}styles.xml"
-        budget.check_declared([main] + ([styles] if styles else []))
-        style_names = _style_names(budget, styles)
+        style_names = _style_names(budget, styles, entities)
         with budget.open(main) as stream:
-            for el in _docx_iter_body(stream):
+            for el in _docx_iter_body(stream, entities):
                 if el.tag == _W + "p":
                     text = _docx_text(el)
                     if text.strip():
@@ -176,6 +223,9 @@ def parse_docx(data: bytes, max_inflated_bytes: int) -> tuple[str, list[Block]]:
                     for tc in tr.findall(_W + "tc"):
                         cell = " ".join(_docx_text(p) for p in tc.iter(_W + "p"))
                         builder.add(cell, "table_cell")
+    note = entities.warning()
+    if note and warnings is not None:
+        warnings.add(note)
     if not builder.blocks:
         raise ReadError("empty", "Word document has no text")
     return builder.text(), builder.blocks

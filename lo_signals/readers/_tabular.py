@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import json
 import logging
@@ -34,7 +35,7 @@ from ._document import (
     unreadable_as,
 )
 from .decoding import BINARY_REASON, bom_encoding, control_ratio, guess_non_latin, normalise_newlines, utf16_without_bom
-from ._zip import InflateBudget, inflation_refused
+from ._zip import BudgetedZipFile, inflation_refused
 from .layout import text_blocks
 
 logger = logging.getLogger(__name__)
@@ -67,39 +68,58 @@ def read_tabular(
     elif fmt == "xlsx":
         rows, encoding = _xlsx_rows(p, text_column, limits.max_inflated_bytes, warnings), None
     elif fmt == "jsonl":
-        rows, encoding = _jsonl_rows(p, text_column)
+        rows, encoding = _jsonl_rows(p, text_column, warnings)
     else:
         rows, encoding = _parquet_rows(p, text_column, limits.max_inflated_bytes), None
     produced = skipped = 0
     column = "?"
+    meta = _MetaColumns(limits.max_meta_columns)
+    cap = limits.max_cell_chars
     for index, column, raw_text, row in rows:
-        text = normalise_newlines(clean(cell_text(raw_text)))
-        builder = TextBuilder()
-        if text.strip():
-            for kind, chunk in text_blocks(text):
-                builder.add(chunk, kind)
-        if not builder.blocks:
+        cell = cell_text(raw_text)
+        if len(cell) > cap:
+            warnings.add(
+                f"a text cell over {cap:,} characters was split into pieces of at most {cap:,}, "
+                "each its own document (--max-cell-chars)"
+            )
+        metadata: dict[str, Any] | None = None
+        piece_no = 0
+        for piece in _cell_pieces(cell, cap):
+            text = normalise_newlines(clean(piece))
+            builder = TextBuilder()
+            if text.strip():
+                for kind, chunk in text_blocks(text):
+                    builder.add(chunk, kind)
+            if not builder.blocks:
+                continue
+            piece_no += 1
+            # The first piece keeps the row's id; later pieces of a huge cell
+            # get ".2", ".3"... so every document id stays unique.
+            suffix = f":r{index}" if piece_no == 1 else f":r{index}.{piece_no}"
+            rh = h.copy()
+            rh.update(suffix.encode())
+            if metadata is None:
+                metadata = meta.keep(row, column)
+                if fmt == "csv":
+                    # CSV cells are read as strings; an empty cell is a missing value.
+                    metadata = {k: (None if v == "" else v) for k, v in metadata.items()}
+            produced += 1
+            yield Document(
+                doc_id=file_id + suffix,
+                path=shown,
+                format=fmt,
+                text=builder.text(),
+                blocks=builder.blocks,
+                pages=None,
+                encoding=encoding,
+                metadata=metadata,
+                content_hash=rh.hexdigest(),
+                file_hash=file_hash,
+            )
+        if not piece_no:
             skipped += 1
-            continue
-        rh = h.copy()
-        rh.update(f":r{index}".encode())
-        metadata = {str(k): json_safe(v) for k, v in row.items() if k != column}
-        if fmt == "csv":
-            # CSV cells are read as strings; an empty cell is a missing value.
-            metadata = {k: (None if v == "" else v) for k, v in metadata.items()}
-        produced += 1
-        yield Document(
-            doc_id=f"{file_id}:r{index}",
-            path=shown,
-            format=fmt,
-            text=builder.text(),
-            blocks=builder.blocks,
-            pages=None,
-            encoding=encoding,
-            metadata=metadata,
-            content_hash=rh.hexdigest(),
-            file_hash=file_hash,
-        )
+    if meta.dropped:
+        warnings.add(meta.warning())
     if skipped:
         logger.info("%s: skipped %d row(s) with empty text in column '%s'", shown, skipped, column)
     if not produced:
@@ -109,6 +129,77 @@ def read_tabular(
 
 
 _RowIter = Iterator[tuple[int, str, Any, Mapping[str, Any]]]
+
+# Column names listed in the warning about metadata columns left out, and
+# how many distinct left-out names are counted at most.
+_COLUMNS_SHOWN = 20
+_DROPPED_REMEMBERED = 100_000
+
+
+def _cell_pieces(text: str, cap: int) -> Iterator[str]:
+    """Consecutive slices of ``text`` of at most ``cap`` characters, cut at whitespace where possible.
+
+    Nothing is dropped: the slices join back into ``text``. A cut falls after
+    the last whitespace in the second half of a window, else at ``cap``.
+    """
+    if len(text) <= cap:
+        yield text
+        return
+    start = 0
+    while start < len(text):
+        end = min(start + cap, len(text))
+        if end < len(text):
+            low = start + cap // 2
+            cut = max(text.rfind(" ", low, end), text.rfind("\n", low, end), text.rfind("\t", low, end))
+            if cut >= 0:
+                end = cut + 1
+        yield text[start:end]
+        start = end
+
+
+class _MetaColumns:
+    """Which columns of a table are carried into the outputs as metadata.
+
+    The first ``limit`` columns found (besides the text) are kept; every
+    other column is left out and named once in a warning, so a very wide
+    table cannot widen every row of the run's unit table.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: dict[str, None] = {}
+        self.dropped: dict[str, None] = {}
+
+    def keep(self, row: Mapping[Any, Any], text_column: str) -> dict[str, Any]:
+        """The row's metadata: its kept columns, values made JSON-safe."""
+        out: dict[str, Any] = {}
+        for k, v in row.items():
+            if k == text_column:
+                continue
+            key = str(k)
+            if key not in self.kept:
+                if len(self.kept) >= self.limit:
+                    # Names are remembered up to a bound: JSON Lines rows
+                    # with ever new keys must not grow this without end.
+                    if len(self.dropped) < _DROPPED_REMEMBERED:
+                        self.dropped[key] = None
+                    continue
+                self.kept[key] = None
+            out[key] = json_safe(v)
+        return out
+
+    def warning(self) -> str:
+        names = [n if len(n) <= 40 else n[:39] + "…" for n in itertools.islice(self.dropped, _COLUMNS_SHOWN)]
+        more = f" and {len(self.dropped) - len(names):,} more" if len(self.dropped) > len(names) else ""
+        count = f"{len(self.dropped):,}" + ("+" if len(self.dropped) >= _DROPPED_REMEMBERED else "")
+        return (
+            f"{count} column(s) not carried into the outputs, over the "
+            f"{self.limit:,} kept (--max-meta-columns): {', '.join(names)}{more}"
+        )
+
+# An empty zip archive: what openpyxl's reader opens before it is handed the
+# budgeted archive of the real file (so the file is not opened twice).
+_EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 
 
 def _detect_csv_encoding(p: Path) -> tuple[str, str, bytes]:
@@ -160,6 +251,10 @@ def _detect_csv_encoding(p: Path) -> tuple[str, str, bytes]:
     return "latin-1", "latin-1", head
 
 
+# Most cells in one chunk of CSV rows (2,000 rows of up to 100 columns).
+_CHUNK_CELLS = 200_000
+
+
 def _sniff_separator(first_line: str, default: str) -> str:
     counts = {sep: first_line.count(sep) for sep in (",", ";", "\t", "|")}
     best = max(counts, key=lambda s: counts[s])
@@ -177,6 +272,9 @@ def _csv_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
         decoded_head = head.decode("latin-1")
     first_line = next((ln for ln in decoded_head.lstrip("\ufeff").splitlines() if ln.strip()), "")
     sep = default_sep if p.suffix.lower() == ".tsv" else _sniff_separator(first_line, default_sep)
+    # A chunk holds rows x columns cells as Python strings: a 20,000-column
+    # export gets fewer rows per chunk, so memory stays flat however wide.
+    chunk_rows = max(10, min(2000, _CHUNK_CELLS // (first_line.count(sep) + 1)))
 
     def rows() -> _RowIter:
         try:
@@ -187,7 +285,7 @@ def _csv_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
-                chunksize=2000,
+                chunksize=chunk_rows,
                 skip_blank_lines=True,
                 quotechar='"',
                 on_bad_lines="error",
@@ -246,22 +344,31 @@ def _xlsx_rows(p: Path, text_column: str | None, max_inflated_bytes: int, warnin
     table of codes, say) is passed over with a warning; the file fails only
     when no sheet can be read.
     """
-    import openpyxl
+    from openpyxl.reader.excel import ExcelReader
 
     try:
-        with zipfile.ZipFile(p) as zf:
-            # openpyxl inflates the XML parts (sheets, shared strings, styles)
-            # itself; zipfile never returns more than the sizes the archive
-            # declares, so checking the declared total bounds what it inflates.
-            parts = [n for n in zf.namelist() if n.endswith((".xml", ".rels"))]
-            InflateBudget(zf, max_inflated_bytes, "Excel workbook").check_declared(parts)
+        # openpyxl follows [Content_Types].xml to parts of any name (shared
+        # strings in "xl/ss.bin"), so every member counts: their declared
+        # total is checked here and every byte openpyxl inflates is charged
+        # to the same budget while it reads.
+        archive = BudgetedZipFile(p, max_inflated_bytes, "Excel workbook")
     except zipfile.BadZipFile:
         raise ReadError("error", "corrupt or unreadable Excel workbook: not a valid .xlsx (zip) file") from None
     except OSError as exc:
         raise open_error(exc) from None
     unreadable = "corrupt or unreadable Excel workbook"
-    with unreadable_as(unreadable):
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    try:
+        with unreadable_as(unreadable):
+            # load_workbook() opens its own plain ZipFile; its reader is given
+            # the budgeted archive instead (the same steps load_workbook runs).
+            reader = ExcelReader(io.BytesIO(_EMPTY_ZIP), read_only=True, data_only=True)
+            reader.archive.close()
+            reader.archive, reader.valid_files = archive, archive.namelist()
+            reader.read()
+            wb = reader.wb
+    except BaseException:
+        archive.close()
+        raise
     try:
         with unreadable_as(unreadable):
             yield from _sheets_rows(wb, text_column, warnings)
@@ -322,7 +429,61 @@ def _sheet_start(
     return header, column, sample
 
 
-def _jsonl_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
+# JSON nested deeper than this is refused per line: json.loads (and the
+# JSON written to the parts cache) recurse once per level, and a line one
+# hundred thousand levels deep must cost that line, not the file.
+_MAX_JSON_DEPTH = 100
+# Line numbers listed in the files.csv warning about skipped lines.
+_LINES_SHOWN = 10
+
+
+def _json_depth_over(line: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than ``limit`` (a linear scan, no recursion)."""
+    if line.count("{") + line.count("[") <= limit:
+        return False  # the usual case, decided at C speed
+    depth = 0
+    in_string = escaped = False
+    for ch in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+class _BadLines:
+    """JSON Lines lines skipped, for one ``files.csv`` warning that names them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.shown: list[str] = []
+
+    def add(self, line_no: int, problem: str) -> None:
+        self.count += 1
+        if len(self.shown) < _LINES_SHOWN:
+            self.shown.append(f"{line_no} ({problem})")
+
+    def first(self) -> str:
+        return f"line {self.shown[0]}" if self.shown else ""
+
+    def warning(self) -> str:
+        more = f" and {self.count - len(self.shown):,} more" if self.count > len(self.shown) else ""
+        which = "line" if self.count == 1 else "lines"
+        return f"{self.count:,} {which} skipped, not valid JSON objects: {which} {', '.join(self.shown)}{more}"
+
+
+def _jsonl_rows(p: Path, text_column: str | None, warnings: Warnings | None = None) -> tuple[_RowIter, str]:
     try:
         with open(p, "rb") as fh:
             head = fh.read(4)
@@ -333,8 +494,7 @@ def _jsonl_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
         raise ReadError("error", "JSON Lines must be UTF-8; this file is UTF-16/32")
 
     def rows() -> _RowIter:
-        bad = 0
-        first_problem = ""
+        bad = _BadLines()
         buffered: list[tuple[int, dict[str, Any]]] = []
         column: str | None = None
         try:
@@ -349,18 +509,27 @@ def _jsonl_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
                     except UnicodeDecodeError:
                         logger.warning("%s line %d: not valid UTF-8; undecodable bytes replaced", p, line_no + 1)
                         line = raw.decode("utf-8", errors="replace")
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        bad += 1
-                        first_problem = first_problem or f"line {line_no + 1}: {exc.msg}"
-                        logger.warning("%s line %d: invalid JSON skipped (%s)", p, line_no + 1, exc.msg)
+                    # Each line stands alone: a bad one is skipped and
+                    # counted, and the good lines around it are kept.
+                    problem = ""
+                    obj = None
+                    if _json_depth_over(line, _MAX_JSON_DEPTH):
+                        problem = f"nested more than {_MAX_JSON_DEPTH} levels deep"
+                    else:
+                        try:
+                            obj = json.loads(line)
+                        except json.JSONDecodeError as exc:
+                            problem = exc.msg
+                        except (RecursionError, ValueError) as exc:
+                            problem = short(exc, 60)
+                        else:
+                            if not isinstance(obj, dict):
+                                problem = "not a JSON object"
+                    if problem:
+                        bad.add(line_no + 1, problem)
+                        logger.warning("%s line %d: skipped (%s)", p, line_no + 1, problem)
                         continue
-                    if not isinstance(obj, dict):
-                        bad += 1
-                        first_problem = first_problem or f"line {line_no + 1}: not a JSON object"
-                        logger.warning("%s line %d: not a JSON object; skipped", p, line_no + 1)
-                        continue
+                    assert isinstance(obj, dict)
                     if column is None:
                         buffered.append((line_no, obj))
                         if len(buffered) < 200:
@@ -373,13 +542,15 @@ def _jsonl_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
                     yield line_no, column, obj.get(column), obj
         except OSError as exc:
             raise open_error(exc) from None
+        if bad.count and warnings is not None and (column is not None or buffered):
+            warnings.add(bad.warning())
         if column is None and buffered:
             column = _jsonl_column(buffered, text_column)
             for idx, rec in buffered:
                 yield idx, column, rec.get(column), rec
         elif column is None:
-            if bad:
-                raise ReadError("error", f"no valid JSON objects found (first problem on {first_problem})")
+            if bad.count:
+                raise ReadError("error", f"no valid JSON objects found (first problem on {bad.first()})")
             raise ReadError("empty", "file contains only blank lines")
 
     return rows(), recorded

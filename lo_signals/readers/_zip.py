@@ -6,14 +6,21 @@ central directory declares, so the declared total is checked first (cheap,
 and refuses an honest bomb without inflating a byte); the bytes actually
 inflated are then counted while streaming, so a lying archive is stopped at
 the same limit.
+
+Every member counts, whatever its name: a parser may follow the package's
+``[Content_Types].xml`` or relationships to a part called anything
+(``xl/ss.bin``), so a check limited to ``*.xml`` parts could be walked around.
+:class:`BudgetedZipFile` hands a third-party parser (openpyxl) an archive
+whose every read is charged to the same budget.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, Any
 
 from ._document import ReadError, fmt_size
 
@@ -60,6 +67,18 @@ class InflateBudget:
         if self.used + total > self.limit:
             raise self._refuse(fmt_size(self.used + total))
 
+    def check_all(self) -> None:
+        """Refuse the file if all its members together declare more than the limit.
+
+        Raises:
+            ReadError: ``skipped``, naming ``--max-inflated-mb``.
+        """
+        # infolist, not namelist: two entries may share a name (a crafted
+        # archive) and each one can be read.
+        total = sum(info.file_size for info in self.zf.infolist())
+        if self.used + total > self.limit:
+            raise self._refuse(fmt_size(self.used + total))
+
     def spend(self, n: int) -> None:
         """Count ``n`` inflated bytes.
 
@@ -76,12 +95,48 @@ class InflateBudget:
         Raises:
             KeyError: When the archive has no such member.
         """
-        return io.BufferedReader(_Counted(self.zf.open(name), self), buffer_size=1 << 16)
+        # ZipFile.open, not self.zf.open: a BudgetedZipFile would charge twice.
+        return io.BufferedReader(_Counted(zipfile.ZipFile.open(self.zf, name), self), buffer_size=1 << 16)
 
     def read(self, name: str) -> bytes:
         """Read a (small) member whole, counting its bytes."""
         with self.open(name) as fh:
             return fh.read()
+
+
+class BudgetedZipFile(zipfile.ZipFile):
+    """A read-only archive whose every member read is charged to one :class:`InflateBudget`.
+
+    For parsers that take a ``ZipFile`` and open parts by themselves
+    (openpyxl follows the package's content types to any part name): all
+    they read, through ``open`` or ``read``, counts, so no part escapes the
+    limit. The declared sizes of all members are checked on opening.
+
+    Args:
+        file: Path or binary file of the archive.
+        limit: Most bytes all reads together may inflate to.
+        what: The kind of file, for reasons ("Excel workbook").
+
+    Raises:
+        ReadError: ``skipped`` when the members declare more than ``limit``.
+        zipfile.BadZipFile: When the file is not a zip archive.
+    """
+
+    def __init__(self, file: str | os.PathLike[str] | IO[bytes], limit: int, what: str) -> None:
+        super().__init__(file, "r")
+        self.budget = InflateBudget(self, limit, what)
+        try:
+            self.budget.check_all()
+        except ReadError:
+            self.close()
+            raise
+
+    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> IO[bytes]:  # type: ignore[override]
+        """Open a member; in read mode its bytes count against the budget."""
+        raw = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode != "r":
+            return raw
+        return io.BufferedReader(_Counted(raw, self.budget), buffer_size=1 << 16)
 
 
 class _Counted(io.RawIOBase):
