@@ -2,15 +2,18 @@
 
 * :class:`OutputLock`: one run at a time may write into an output folder. An
   advisory lock on ``OUT/.lo_signals.lock`` is held for the whole run; the
-  operating system releases it when the process dies, so a killed run never
-  blocks the next one.
+  operating system releases it when the process dies, and a lock left held
+  by the orphaned children of a killed run is recovered, so a killed run
+  never blocks the next one.
 * :class:`PartStore`: each file's rows go to JSONL part files in
   ``OUT/.lo_signals_parts/``, renamed into place only when complete, with a
   small marker written last. A run killed at any moment (SIGKILL included)
   therefore completes on re-run with nothing lost or duplicated, and a re-run
   over unchanged files reuses their parts instead of scoring them again.
 * :func:`assemble`: the output tables are streamed from the parts in input
-  order, so memory stays flat whatever the size of the run.
+  order, so memory stays flat whatever the size of the run. CSV cells that a
+  spreadsheet would run as formulas are neutralised (:func:`csv_safe`);
+  the parts and Parquet tables keep the raw values.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -30,7 +35,10 @@ import numpy as np
 from .labels import LABELS
 from .pipeline import FILE_COLUMNS, FileResult, Rows, ScoreOptions, options_key
 
-__all__ = ["PARTS_DIR", "OutputLock", "OutputLockedError", "PartStore", "model_fingerprint", "part_key", "assemble", "union_columns", "write_files_csv", "tidy_parts"]
+__all__ = [
+    "PARTS_DIR", "OutputLock", "OutputLockedError", "PartStore", "model_fingerprint", "part_key", "assemble",
+    "union_columns", "write_files_csv", "tidy_parts", "csv_safe", "close_inherited_locks",
+]
 
 #: The parts cache inside an output folder.
 PARTS_DIR = ".lo_signals_parts"
@@ -40,44 +48,148 @@ class OutputLockedError(RuntimeError):
     """Another run is writing into the same output folder."""
 
 
+# Lock files this process holds. A worker process forked from it inherits
+# their descriptors, and with them the lock, which would then outlive a
+# killed run; workers close their copies (close_inherited_locks).
+_HELD: list[Any] = []
+
+
 class OutputLock:
     """An exclusive advisory lock on an output folder, held for one run.
+
+    The lock file records the pid and host of the run holding it, and is
+    emptied when the run ends. A stale lock is recovered, and
+    :attr:`recovered` says so: one held although the run it names is no
+    longer alive (a run killed by a timeout, whose child processes still
+    hold the lock), or one whose run died without emptying it. A lock whose
+    run is alive, or runs on another host, stops the new run at once.
 
     Args:
         out: The output folder (created if missing).
 
+    Attributes:
+        path: The lock file.
+        recovered: A note when a stale lock was recovered, else ``None``.
+
     Raises:
-        OutputLockedError: From ``__enter__`` when another process holds it.
+        OutputLockedError: From ``__enter__`` when another live run holds it.
     """
 
     def __init__(self, out: Path) -> None:
         self.path = Path(out) / _LOCK_FILE
+        self.recovered: str | None = None
         self._fh: Any = None
 
     def __enter__(self) -> "OutputLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+", encoding="utf-8")
-        try:
-            _try_lock(fh)
-        except OSError:
+        # A few tries: breaking a stale lock, or losing a race with another
+        # run breaking one, means opening the lock file afresh.
+        for _ in range(5):
+            fh = open(self.path, "a+", encoding="utf-8")
+            try:
+                _try_lock(fh)
+            except OSError:
+                fh.seek(0)
+                pid, host = _holder(fh.read())
+                if not _dead(pid, host):
+                    fh.close()
+                    raise OutputLockedError(
+                        f"another lo-signals run (pid {pid or 'unknown'}) is writing to {self.path.parent}; "
+                        "wait for it to finish or choose another --out"
+                    ) from None
+                stale = os.fstat(fh.fileno())
+                fh.close()
+                _break_lock(self.path, stale)
+                self.recovered = f"recovered a stale lock: the run that held it (pid {pid}) is no longer running"
+                continue
+            if not _same_file(fh, self.path):
+                fh.close()  # another run broke a stale lock meanwhile: start again
+                continue
             fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            fh.close()
-            raise OutputLockedError(
-                f"another lo-signals run (pid {holder}) is writing to {self.path.parent}; wait for it to finish or choose another --out"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._fh = fh
-        return self
+            pid, _ = _holder(fh.read())
+            if pid is not None and self.recovered is None:
+                # A clean exit empties the file: a pid left in it is a run
+                # that was killed (the system released its lock).
+                self.recovered = f"recovered the lock of an earlier run (pid {pid}) that stopped before it finished"
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n{socket.gethostname()}\n")
+            fh.flush()
+            self._fh = fh
+            _HELD.append(fh)
+            return self
+        raise OutputLockedError(f"could not lock {self.path}: other runs keep replacing it; try again")
 
     def __exit__(self, *exc: Any) -> None:
-        # The file stays: unlinking a lock file lets a third run lock a new
-        # inode while a second still waits on the old one.
+        # The file stays (emptied): unlinking a lock file lets a third run
+        # lock a new inode while a second still holds the old one.
+        if self._fh in _HELD:
+            _HELD.remove(self._fh)
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.flush()
         self._fh.close()  # closing releases the lock
         self._fh = None
+
+
+def close_inherited_locks() -> None:
+    """In a worker process forked from a run: close its copies of the run's lock files.
+
+    The parent keeps its lock (a lock belongs to the open file, and only the
+    worker's descriptor is closed); a worker orphaned by a killed run then
+    no longer holds it.
+    """
+    while _HELD:
+        _HELD.pop().close()
+
+
+def _holder(text: str) -> tuple[int | None, str | None]:
+    """The pid and host a lock file records (``None`` when unreadable or empty)."""
+    lines = text.split()
+    pid = int(lines[0]) if lines and lines[0].isdigit() else None
+    return pid, (lines[1] if len(lines) > 1 else None)
+
+
+def _dead(pid: int | None, host: str | None) -> bool:
+    """Whether the run named by a held lock is certainly gone (then the lock is stale)."""
+    if pid is None or os.name == "nt":
+        return False  # being written right now, or no safe liveness check (os.kill would signal)
+    if host is not None and host != socket.gethostname():
+        return False  # a run on another machine sharing the folder: cannot tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive under another user
+    return False
+
+
+def _same_file(fh: Any, path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fh.fileno())
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def _break_lock(path: Path, stale: os.stat_result) -> None:
+    """Unlink a stale lock file, if it is still the one found stale.
+
+    Runs that find the same stale lock take turns on a guard file, so one
+    cannot unlink the fresh lock another has just made in its place.
+    """
+    import fcntl
+
+    with open(path.with_name(path.name + ".break"), "a") as guard:
+        fcntl.flock(guard.fileno(), fcntl.LOCK_EX)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return
+        if (st.st_dev, st.st_ino) == (stale.st_dev, stale.st_ino):
+            path.unlink()
 
 
 def _try_lock(fh: Any) -> None:
@@ -232,7 +344,9 @@ def union_columns(fixed: Sequence[str], column_lists: Iterable[Sequence[str] | N
     return list(cols)
 
 
-def assemble(parts: Sequence[tuple[Path, Sequence[str]]], dest: Path, header: Sequence[str], fmt: str) -> None:
+def assemble(
+    parts: Sequence[tuple[Path, Sequence[str]]], dest: Path, header: Sequence[str], fmt: str, *, raw_csv: bool = False
+) -> None:
     """Stream part files into one table (CSV or Parquet).
 
     Args:
@@ -240,15 +354,19 @@ def assemble(parts: Sequence[tuple[Path, Sequence[str]]], dest: Path, header: Se
         dest: The table to write (replaced atomically).
         header: The table's columns.
         fmt: ``csv`` or ``parquet``.
+        raw_csv: Write CSV cells as they are; by default a text cell that a
+            spreadsheet would run as a formula is neutralised
+            (:func:`csv_safe`). Parquet is always written raw.
     """
     header = list(header)
     tmp = dest.with_name(dest.name + ".tmp")
     if fmt == "csv":
+        cell = (lambda v: v) if raw_csv else csv_safe
         with open(tmp, "w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=header)
-            writer.writeheader()
+            writer = csv.writer(out)
+            writer.writerow([cell(c) for c in header])
             for p, columns in parts:
-                writer.writerows(_iter_part(p, columns))
+                writer.writerows([cell(row.get(c)) for c in header] for row in _iter_part(p, columns))
     else:
         import pandas as pd
         import pyarrow as pa
@@ -280,13 +398,45 @@ def assemble(parts: Sequence[tuple[Path, Sequence[str]]], dest: Path, header: Se
     os.replace(tmp, dest)
 
 
-def write_files_csv(results: Sequence[FileResult], dest: Path) -> None:
+def write_files_csv(results: Sequence[FileResult], dest: Path, *, raw_csv: bool = False) -> None:
+    """Write ``files.csv``, one row per file (formula-like cells neutralised unless ``raw_csv``)."""
+    cell = (lambda v: v) if raw_csv else csv_safe
     tmp = dest.with_name(dest.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(FILE_COLUMNS))
         writer.writeheader()
-        writer.writerows(r.row() for r in results)
+        writer.writerows({k: cell(v) for k, v in r.row().items()} for r in results)
     os.replace(tmp, dest)
+
+
+# A text cell starting with one of these is run as a formula by spreadsheet
+# programs (OWASP's CSV injection list): "=HYPERLINK(...)", "@SUM(...)",
+# "+cmd|...". A path, a sheet name or a column header comes from the input
+# as much as the text does.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain number ("-3.5", "+44", "-1e-3") is data a spreadsheet reads as a
+# number, never a formula; it is left alone.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet will run as a formula.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading ``'``, which spreadsheets take as "this is text"
+    and do not display. Text such as "- a bullet" is prefixed too: the rule
+    has no exceptions but plain numbers ("-3.5"), which stay numbers. Other
+    values (numbers, ``None``) are returned unchanged.
+
+    Args:
+        value: One cell.
+
+    Returns:
+        The cell to write.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def tidy_parts(parts_dir: Path, keep: set[str], keep_parts: bool) -> dict[str, Any]:

@@ -1,0 +1,350 @@
+"""Precision at natural prevalence: what a model flags in whole unseen documents, judged blind.
+
+Run from the repository root after ``python corpora/audit/build.py rebuild``:
+
+    python corpora/audit/audit.py sample --role dev_pool --model default --per-label 60 --floor 0.6 --name dev-r1
+    python corpora/audit/audit.py precision --role audit_pool --model default [--out benchmarks/results/precision-audit.md]
+    python corpora/audit/audit.py thresholds --role dev_pool --model default --target 0.8
+
+``sample`` scores every unit of a pool with the model and draws, per label
+and with a fixed seed, up to ``--per-label`` of the units it flags (or nearly
+flags: probability at least ``--floor`` times the label's threshold). It
+writes ``build/judge/<name>.jsonl`` (gitignored: it holds text) with the unit,
+the label asked about and the units before and after it, but never the
+model's probability, so judges are blind to it. Judges answer in
+``passes/<name>.<pass>.jsonl``: ``{"key": ..., "verdict": "yes" | "no" | "borderline"}``.
+
+``adjudicate`` merges the passes of a sample into ``judgements.jsonl``
+(tracked, stand-off: unit id, sha256, label, each pass's verdict and the
+final one; no text): the final verdict is "yes" only when every pass says
+yes, so a disagreement counts against the model (strict judging). Agreement
+between passes (Cohen's kappa on yes/not-yes) is printed and recorded.
+
+``precision`` scores a pool again and reads the judgements cache by unit hash
+and label, so a retrained model needs only its new flags judged: it prints,
+per label and over all labels, flags per 100 units, how many flags were
+judged and the precision with a Wilson 95% interval, also per genre. Only
+flagged units at the model's own thresholds count. Where fewer flags of a
+label are judged than it made, the judged ones are a seeded uniform sample
+of them, so the estimate is unbiased; ``sample`` lists what still needs
+judging (``--only-missing``).
+
+``thresholds`` picks, per label, the lowest threshold whose judged precision
+on the dev pool reaches ``--target`` (with at least 5 judged flags above it),
+from the judged near-flags of that pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+BUILD = HERE / "build"
+PASSES = HERE / "passes"
+JUDGEMENTS = HERE / "judgements.jsonl"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def pool_units(role: str) -> list[dict]:
+    path = BUILD / f"{role}.jsonl"
+    if not path.is_file():
+        sys.exit(f"{path} is missing: run python corpora/audit/build.py rebuild --role {role}")
+    return read_jsonl(path)
+
+
+def key_of(sha256: str, label: str) -> str:
+    """A judgement's key: the unit's text hash and the label asked about."""
+    return f"{sha256[:20]}:{label}"
+
+
+def score_pool(units: list[dict], model: str):
+    """Probabilities, decisions and the model for every unit of a pool."""
+    import lo_signals
+
+    scorer = lo_signals.load(model)
+    texts = [u["text"] for u in units]
+    proba, _asp, labels, _asps = scorer.predict_all(texts)
+    return scorer, proba, labels
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, mid - half), min(1.0, mid + half))
+
+
+def _context(units: list[dict], i: int) -> tuple[str, str]:
+    doc = units[i]["doc"]
+    before = units[i - 1]["text"] if i > 0 and units[i - 1]["doc"] == doc else ""
+    after = units[i + 1]["text"] if i + 1 < len(units) and units[i + 1]["doc"] == doc else ""
+    return before[-300:], after[:300]
+
+
+def judgements() -> dict[str, dict]:
+    """The judgement cache: key -> record."""
+    return {r["key"]: r for r in read_jsonl(JUDGEMENTS)} if JUDGEMENTS.is_file() else {}
+
+
+def cmd_sample(args) -> None:
+    units = pool_units(args.role)
+    scorer, proba, _ = score_pool(units, args.model)
+    thr = np.asarray(scorer.thresholds_)
+    done = judgements()
+    rng = random.Random(f"{args.seed}:{args.role}:{args.name}")
+    rows = []
+    for j, label in enumerate(scorer.labels_):
+        cut = thr[j] * args.floor
+        idx = [i for i in np.flatnonzero(proba[:, j] >= cut)]
+        if args.only_missing:
+            idx = [i for i in idx if key_of(units[i]["sha256"], label) not in done]
+        rng.shuffle(idx)
+        for i in sorted(idx[: args.per_label]):
+            before, after = _context(units, i)
+            u = units[i]
+            rows.append(
+                {
+                    "key": key_of(u["sha256"], label),
+                    "label": label,
+                    "text": u["text"],
+                    "before": before,
+                    "after": after,
+                    "id": u["id"],
+                    "sha256": u["sha256"],
+                    "source": u["source"],
+                    "genre": u["genre"],
+                    "register": u["register"],
+                }
+            )
+    # Judges see the pairs in a seeded random order, not grouped by label or by probability.
+    rng.shuffle(rows)
+    out = BUILD / "judge" / f"{args.name}.jsonl"
+    write_jsonl(out, rows)
+    counts = Counter(r["label"] for r in rows)
+    print(f"wrote {len(rows)} pairs to {out}: {dict(counts)}")
+
+
+def cmd_adjudicate(args) -> None:
+    sample = {r["key"]: r for r in read_jsonl(BUILD / "judge" / f"{args.name}.jsonl")}
+    passes = {}
+    for path in sorted(PASSES.glob(f"{args.name}.*.jsonl")):
+        passes[path.name[len(args.name) + 1 : -len(".jsonl")]] = {r["key"]: r["verdict"] for r in read_jsonl(path)}
+    if not passes:
+        sys.exit(f"no passes/{args.name}.*.jsonl")
+    cache = judgements()
+    both = []
+    for key, row in sample.items():
+        verdicts = {p: v[key] for p, v in passes.items() if key in v}
+        if not verdicts:
+            continue
+        final = "yes" if all(v == "yes" for v in verdicts.values()) else "no"
+        prev = cache.get(key, {})
+        merged = {**prev.get("verdicts", {}), **{f"{args.name}.{p}": v for p, v in verdicts.items()}}
+        cache[key] = {
+            "key": key,
+            "id": row["id"],
+            "sha256": row["sha256"],
+            "label": row["label"],
+            "source": row["source"],
+            "genre": row["genre"],
+            "verdicts": merged,
+            "final": "yes" if all(v == "yes" for v in merged.values()) else "no",
+        }
+        if len(verdicts) >= 2:
+            vs = list(verdicts.values())[:2]
+            both.append((vs[0] == "yes", vs[1] == "yes"))
+    write_jsonl(JUDGEMENTS, sorted(cache.values(), key=lambda r: r["key"]))
+    print(f"{len(cache)} judgements in {JUDGEMENTS}")
+    if both:
+        a = np.array(both)
+        po = float(np.mean(a[:, 0] == a[:, 1]))
+        pa, pb = a[:, 0].mean(), a[:, 1].mean()
+        pe = pa * pb + (1 - pa) * (1 - pb)
+        kappa = (po - pe) / (1 - pe) if pe < 1 else 1.0
+        print(f"agreement between two passes on {len(both)} pairs: {po:.3f} raw, kappa {kappa:.3f}")
+
+
+def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[list[str]]) -> dict:
+    """Per label and overall: flags, flags per 100 units, judged, precision and its interval."""
+    cache = judgements()
+    n = len(units)
+    out: dict = {"units": n, "per_label": {}, "per_genre": {}}
+    tot_flags = tot_judged = tot_yes = 0
+    weighted = 0.0
+    genre_units = Counter(u["genre"] for u in units)
+    genre_stats: dict = defaultdict(lambda: Counter())
+    for label in scorer.labels_:
+        flagged = [i for i, row in enumerate(labels) if label in row]
+        judged = [cache[key_of(units[i]["sha256"], label)] for i in flagged if key_of(units[i]["sha256"], label) in cache]
+        yes = sum(r["final"] == "yes" for r in judged)
+        lo, hi = wilson(yes, len(judged))
+        out["per_label"][label] = {
+            "flags": len(flagged),
+            "per_100": 100 * len(flagged) / n if n else 0.0,
+            "judged": len(judged),
+            "right": yes,
+            "precision": yes / len(judged) if judged else None,
+            "ci95": [lo, hi],
+        }
+        tot_flags += len(flagged)
+        tot_judged += len(judged)
+        tot_yes += yes
+        if judged:
+            weighted += len(flagged) * yes / len(judged)
+        for i in flagged:
+            g = units[i]["genre"]
+            genre_stats[g]["flags"] += 1
+            k = key_of(units[i]["sha256"], label)
+            if k in cache:
+                genre_stats[g]["judged"] += 1
+                genre_stats[g]["right"] += cache[k]["final"] == "yes"
+    lo, hi = wilson(tot_yes, tot_judged)
+    out["all"] = {
+        "flags": tot_flags,
+        "per_100": 100 * tot_flags / n if n else 0.0,
+        "judged": tot_judged,
+        "right": tot_yes,
+        "precision_judged": tot_yes / tot_judged if tot_judged else None,
+        "ci95": [lo, hi],
+        # Each label's judged precision weighted by how many flags it made: the
+        # share of all flags that are right, when labels were sampled unequally.
+        "precision_flag_weighted": weighted / tot_flags if tot_flags and tot_judged else None,
+    }
+    for g, c in sorted(genre_stats.items()):
+        lo, hi = wilson(c["right"], c["judged"])
+        out["per_genre"][g] = {
+            "units": genre_units[g],
+            "flags": c["flags"],
+            "per_100": 100 * c["flags"] / genre_units[g],
+            "judged": c["judged"],
+            "precision": c["right"] / c["judged"] if c["judged"] else None,
+            "ci95": [lo, hi],
+        }
+    return out
+
+
+def _fmt(p, ci) -> str:
+    if p is None:
+        return "n/a"
+    return f"{p:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def cmd_precision(args) -> None:
+    import platform
+
+    units = pool_units(args.role)
+    scorer, proba, labels = score_pool(units, args.model)
+    table = precision_table(units, scorer, proba, labels)
+    lines = [
+        f"# Precision at natural prevalence: `{args.model}` on the {args.role}",
+        "",
+        f"`python corpora/audit/audit.py precision --role {args.role} --model {args.model}`; "
+        f"{table['units']:,} units of whole documents from sources never used for training"
+        + (" or tuning" if args.role == "audit_pool" else "")
+        + f"; judged blind (see corpora/audit/DATASHEET.md). Machine: {platform.machine()}, {platform.python_version()}.",
+        "",
+        "| label | flags | per 100 units | judged | right | precision [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r in table["per_label"].items():
+        lines.append(f"| `{label}` | {r['flags']} | {r['per_100']:.2f} | {r['judged']} | {r['right']} | {_fmt(r['precision'], r['ci95'])} |")
+    a = table["all"]
+    lines.append(f"| **all labels** | {a['flags']} | {a['per_100']:.2f} | {a['judged']} | {a['right']} | {_fmt(a['precision_judged'], a['ci95'])} |")
+    if a["precision_flag_weighted"] is not None:
+        lines += ["", f"Share of all flags that are right (each label's precision weighted by its flags): {a['precision_flag_weighted']:.2f}."]
+    lines += ["", "| genre | units | flags | per 100 units | judged | precision [95% CI] |", "|---|---|---|---|---|---|"]
+    for g, r in table["per_genre"].items():
+        lines.append(f"| {g} | {r['units']} | {r['flags']} | {r['per_100']:.2f} | {r['judged']} | {_fmt(r['precision'], r['ci95'])} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+        Path(args.out).with_suffix(".json").write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+
+
+def choose_thresholds(units: list[dict], proba: np.ndarray, label_ids, current, target: float, min_judged: int = 5) -> dict:
+    """Per label, the lowest threshold at which judged precision reaches ``target``."""
+    cache = judgements()
+    out = {}
+    for j, label in enumerate(label_ids):
+        pairs = []
+        for i in range(len(units)):
+            k = key_of(units[i]["sha256"], label)
+            if k in cache:
+                pairs.append((proba[i, j], cache[k]["final"] == "yes"))
+        pairs.sort(reverse=True)
+        best = None
+        for t in sorted({round(p, 3) for p, _ in pairs}):
+            above = [y for p, y in pairs if p >= t]
+            if len(above) < min_judged:
+                break
+            if sum(above) / len(above) >= target:
+                best = t
+                break
+        out[label] = {"judged": len(pairs), "right": sum(y for _, y in pairs), "current": float(current[j]), "chosen": best}
+    return out
+
+
+def cmd_thresholds(args) -> None:
+    units = pool_units(args.role)
+    scorer, proba, _ = score_pool(units, args.model)
+    res = choose_thresholds(units, proba, scorer.labels_, scorer.thresholds_, args.target)
+    print(json.dumps(res, indent=1))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("--role", default="dev_pool")
+    s.add_argument("--model", default="default")
+    s.add_argument("--per-label", type=int, default=60)
+    s.add_argument("--floor", type=float, default=1.0, help="sample units with p >= floor * threshold")
+    s.add_argument("--seed", default="0")
+    s.add_argument("--name", required=True)
+    s.add_argument("--only-missing", action="store_true")
+    s.set_defaults(fn=cmd_sample)
+    a = sub.add_parser("adjudicate")
+    a.add_argument("--name", required=True)
+    a.set_defaults(fn=cmd_adjudicate)
+    p = sub.add_parser("precision")
+    p.add_argument("--role", default="audit_pool")
+    p.add_argument("--model", default="default")
+    p.add_argument("--out")
+    p.set_defaults(fn=cmd_precision)
+    t = sub.add_parser("thresholds")
+    t.add_argument("--role", default="dev_pool")
+    t.add_argument("--model", default="default")
+    t.add_argument("--target", type=float, default=0.8)
+    t.set_defaults(fn=cmd_thresholds)
+    args = ap.parse_args(argv)
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()
