@@ -89,6 +89,11 @@ def _init_process(model: Any, options: ScoreOptions, parts_dir: str | None, infe
         torch.set_num_threads(1)
     except ImportError:
         pass
+    # A forked worker holds copies of the run's lock file; an orphan left by
+    # a killed run would keep the output folder locked.
+    from .outdir import close_inherited_locks
+
+    close_inherited_locks()
     _PROCESS_WORKER = _Worker(model, options, parts_dir, inference)
 
 
@@ -335,6 +340,7 @@ def score_folder(
     limits: Limits | None = None,
     follow_symlinks: bool = False,
     keep_parts: bool = True,
+    raw_csv: bool = False,
     progress: Callable[[FileResult], None] | None = None,
     on_files: Callable[[int], None] | None = None,
     engine: str = "local",
@@ -371,6 +377,11 @@ def score_folder(
         keep_parts: Keep the parts cache after a complete run (fast re-runs
             over the same files); ``False`` deletes it once the tables are
             written. Parts no longer needed are always pruned.
+        raw_csv: Write CSV cells as read. By default a text cell (unit
+            text, metadata, column header, path) starting with ``=``, ``+``,
+            ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so
+            that a spreadsheet does not run it as a formula
+            (:func:`lo_signals.outdir.csv_safe`); Parquet is always raw.
         progress: Called after each file with its :class:`FileResult`.
         on_files: Called once with the number of files found.
         engine: ``local`` (this machine, ``workers`` processes) or ``ray``
@@ -399,7 +410,7 @@ def score_folder(
     scorer, worker_model, files = plan(inputs, model, options, workers=workers, engine=engine, inference=inference)
     out = Path(out)
     parts_dir = out / PARTS_DIR
-    with OutputLock(out):
+    with OutputLock(out) as lock:
         parts_dir.mkdir(parents=True, exist_ok=True)
         started = _dt.datetime.now(_dt.timezone.utc)
         if on_files is not None:
@@ -413,9 +424,11 @@ def score_folder(
         sent_name = "sentences.parquet" if fmt == "parquet" else "sentences.csv"
         sent_parts = [(parts_dir / f"{r.part}.sentences.jsonl", r.sentence_columns or []) for r in ok]
         doc_parts = [(parts_dir / f"{r.part}.documents.jsonl", r.document_columns or []) for r in ok]
-        assemble(sent_parts, out / sent_name, union_columns(SENTENCE_COLUMNS, (c for _, c in sent_parts)), fmt)
-        assemble(doc_parts, out / "documents.csv", union_columns(DOCUMENT_COLUMNS, (c for _, c in doc_parts)), "csv")
-        write_files_csv(results, out / "files.csv")
+        sent_header = union_columns(SENTENCE_COLUMNS, (c for _, c in sent_parts))
+        assemble(sent_parts, out / sent_name, sent_header, fmt, raw_csv=raw_csv)
+        doc_header = union_columns(DOCUMENT_COLUMNS, (c for _, c in doc_parts))
+        assemble(doc_parts, out / "documents.csv", doc_header, "csv", raw_csv=raw_csv)
+        write_files_csv(results, out / "files.csv", raw_csv=raw_csv)
         parts = tidy_parts(parts_dir, {r.part for r in ok if r.part}, keep_parts)
         statuses = Counter(r.status for r in results)
         run = {
@@ -424,8 +437,10 @@ def score_folder(
             "options": {
                 "inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "engine": engine,
                 "text_column": text_column, **asdict(options.limits), "follow_symlinks": follow_symlinks,
-                "keep_parts": keep_parts, **inference,
+                "keep_parts": keep_parts, "raw_csv": raw_csv, **inference,
             },
+            # What the run had to deal with besides the files (a stale lock recovered).
+            "notes": [lock.recovered] if lock.recovered else [],
             "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "finished": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "counts": {
