@@ -165,6 +165,9 @@ def score(
     max_inflated_mb: Annotated[float, typer.Option("--max-inflated-mb", help="Skip .docx/.xlsx files whose XML (or Parquet files whose row group) inflates to more than this many MB (zip bombs).")] = _LIMITS.max_inflated_bytes / 1_000_000,
     max_units: Annotated[int, typer.Option("--max-units", help="Most units scored per file; the rest is dropped with a warning in files.csv.")] = _LIMITS.max_units,
     max_chars: Annotated[int, typer.Option("--max-chars", help="Longer units are split at spaces into pieces of at most this many characters (nothing is lost), with a warning in files.csv.")] = _LIMITS.max_chars,
+    max_cell_chars: Annotated[int, typer.Option("--max-cell-chars", help="A table cell longer than this many characters is split into pieces, each its own document (nothing is lost), with a warning in files.csv.")] = _LIMITS.max_cell_chars,
+    max_meta_columns: Annotated[int, typer.Option("--max-meta-columns", help="Most table columns besides the text carried into the outputs; the others are named in files.csv warnings.")] = _LIMITS.max_meta_columns,
+    raw_csv: Annotated[bool, typer.Option("--raw-csv", help="Write CSV cells as read; by default a cell starting with = + - @ (or a tab or carriage return) gets a leading ' so spreadsheets do not run it as a formula.")] = False,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks/--no-follow-symlinks", help="Follow symbolic links that lead out of the input folders (off: such links are listed as skipped).")] = False,
     keep_parts: Annotated[bool, typer.Option("--keep-parts/--clean", help="Keep the parts cache --out/.lo_signals_parts/ after the run, so re-runs reuse unchanged files; --clean deletes it once the tables are written.")] = True,
     engine: Annotated[str, typer.Option(help="local (this machine) or ray (a Ray cluster; needs the \\[ray] extra).")] = "local",
@@ -216,11 +219,11 @@ def score(
         try:
             limits = Limits(
                 max_bytes=int(max_mb * 1_000_000), max_inflated_bytes=int(max_inflated_mb * 1_000_000),
-                max_units=max_units, max_chars=max_chars,
+                max_units=max_units, max_chars=max_chars, max_cell_chars=max_cell_chars, max_meta_columns=max_meta_columns,
             )
             run = score_folder(
                 [str(p) for p in inputs], out, model, workers=workers, fmt=fmt, text_column=text_column,
-                limits=limits, follow_symlinks=follow_symlinks, keep_parts=keep_parts,
+                limits=limits, follow_symlinks=follow_symlinks, keep_parts=keep_parts, raw_csv=raw_csv,
                 progress=on_file, on_files=lambda n: progress.update(task, total=n),
                 engine=engine, address=address, device=device, precision=precision, batch_size=batch_size,
             )
@@ -233,6 +236,8 @@ def score(
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
             logging.getLogger(__name__).debug("score failed", exc_info=exc)
             _fail(f"unexpected {type(exc).__name__}: {exc}", code=1)
+    for note in run.get("notes", []):
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     counts = run["counts"]
     summary = ", ".join(f"{k.removeprefix('files_')} {v}" for k, v in counts.items() if k.startswith("files_"))
     warned = f", {counts['with_warnings']} with warnings" if counts.get("with_warnings") else ""
