@@ -177,6 +177,7 @@ def score(
     batch_size: Annotated[Optional[int], typer.Option(help="Transformer units per forward pass (default: chosen for the device).")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = False,
     by: Annotated[Optional[str], typer.Option(help="With --report: compare groups of this column (comma-separate several: directorate,staff_group).")] = None,
+    cluster_column: Annotated[str, typer.Option("--cluster-column", help="With --report: the intervals resample whole clusters of this column within each group (doc_id: documents; a respondent id column for survey comments; 'none': single units).")] = "doc_id",
 ) -> None:
     """Score every file under INPUT...; write sentences, documents, files.csv and run.json to --out.
 
@@ -249,7 +250,7 @@ def score(
         from .report import write_report
 
         try:
-            path = write_report(out, by=by)
+            path = write_report(out, by=by, cluster=_cluster(cluster_column))
         except (FileNotFoundError, ValueError) as exc:
             _fail(f"the tables were written but not the report: {exc}", code=1)
         out_console.print(f"report: {path}")
@@ -262,15 +263,21 @@ def report(
     out: Annotated[Path, typer.Argument(help="A directory written by lo-signals score.")],
     by: Annotated[Optional[str], typer.Option(help="Compare groups of this column (directorate, staff_group, year...; comma-separate several).")] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
+    cluster_column: Annotated[str, typer.Option("--cluster-column", help="The intervals resample whole clusters of this column within each group (doc_id: documents; a respondent id column for survey comments; 'none': single units).")] = "doc_id",
 ) -> None:
     """Write DIR/report.html: profile, rhetoric-versus-practice gap, documents, top evidence, file manifest."""
     from .report import write_report
 
     try:
-        path = write_report(out, by=by, n_boot=n_boot)
+        path = write_report(out, by=by, n_boot=n_boot, cluster=_cluster(cluster_column))
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     out_console.print(f"report: {path}")
+
+
+def _cluster(column: str) -> str | None:
+    # "none" on the command line: resample single units (no clusters).
+    return None if column.strip().lower() in ("", "none") else column.strip()
 
 
 def main() -> None:  # pragma: no cover - console entry point

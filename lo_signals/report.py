@@ -21,7 +21,7 @@ import numpy as np
 
 from .charts import LABEL_COLOURS, gap_svg, highlight_html, label_name, profile_svg
 from .labels import LABELS, SIGNS
-from .rollup import group_keys, rates, unit_matrices
+from .rollup import DEFAULT_CLUSTER, group_keys, rates, unit_matrices
 
 __all__ = ["write_report", "read_units"]
 
@@ -127,18 +127,21 @@ class _Units:
     top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     register_given: bool = False
     not_english: int = 0
+    cluster: str | None = None
 
 
-def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str], top_k: int) -> _Units:
+def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str], top_k: int, cluster: str | None = None) -> _Units:
     """One pass over the unit table, chunk by chunk, keeping only what the report draws.
 
     ``by`` are the columns that split the rows of a table file into groups
     (the ``--by`` columns, after a workbook's ``sheet`` when there is one).
+    ``cluster`` is the column whose values the intervals resample (kept as a key).
     """
     import pandas as pd
 
     register_given = "register" in header
-    wanted = ["doc_id", "path", "page", "text", "labels", "aspirations", "language", *LABELS, *by, *(["register"] if register_given else [])]
+    wanted = ["doc_id", "path", "page", "text", "labels", "aspirations", "language", *LABELS, *by, *(["register"] if register_given else []),
+              *([cluster] if cluster else [])]
     columns = [c for c in dict.fromkeys(wanted) if c in header]
     keys, evs, asps, candidates = [], [], [], {label: [] for label in LABELS}
     not_english = 0
@@ -157,6 +160,8 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
         k = pd.DataFrame({"doc_id": doc_ids.to_numpy(), "path": paths.to_numpy()})
         for b in by:
             k[b] = chunk[b].astype(str).to_numpy()
+        if cluster and cluster not in k:
+            k[cluster] = chunk[cluster].astype(str).to_numpy()
         # Rows of a table are grouped by file and by-values; any other document is its own row.
         row_key = paths.str.cat([k[b].to_numpy() for b in by], sep="\x1f") if by else paths
         k["_row"] = np.where(tabular, "t\x1f" + row_key.to_numpy(dtype=object), "d\x1f" + doc_ids.to_numpy(dtype=object))
@@ -179,7 +184,7 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
                 best = hits.assign(_p=score.astype(float)).sort_values("_p", ascending=False, kind="stable")
                 best = best.drop_duplicates("text").head(top_k) if "text" in best else best.head(top_k)
                 candidates[label] += best.to_dict("records")
-    frame = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=["doc_id", "path", "_row", "_tabular", "register", *by])
+    frame = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=list(dict.fromkeys(["doc_id", "path", "_row", "_tabular", "register", *by, *([cluster] if cluster else [])])))
     top = {label: _distinct_best(c, top_k) for label, c in candidates.items()}
     return _Units(
         keys=frame,
@@ -188,6 +193,7 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
         top=top,
         register_given=register_given,
         not_english=not_english,
+        cluster=cluster,
     )
 
 
@@ -237,7 +243,7 @@ def _documents_view(units: _Units, by: list[str], n_boot: int, max_rows: int, cs
     k = units.keys
     if not len(k):
         return {"rows": [], "total": 0, "csv": csv_path.name, "grouped_files": 0}
-    table = rates(k, ["_row"], units.ev, units.asp, n_boot=n_boot)
+    table = rates(k, ["_row"], units.ev, units.asp, n_boot=n_boot, cluster=units.cluster)
     first = k.groupby("_row", sort=True).agg(path=("path", "first"), documents=("doc_id", "nunique"), tabular=("_tabular", "first"),
                                              **{b: (b, "first") for b in by})
     table = table.merge(first, left_on="_row", right_index=True)
@@ -258,7 +264,7 @@ def _compare_view(units: _Units, by: list[str], n_boot: int, max_rows: int, csv_
     if not has.any():
         return None
     sub = k[has]
-    table = rates(sub, by, units.ev[has], units.asp[has], n_boot=n_boot)
+    table = rates(sub, by, units.ev[has], units.asp[has], n_boot=n_boot, cluster=units.cluster)
     table["gap"] = _overall_gap(table)
     table.sort_values("gap", ascending=False).to_csv(csv_path, index=False)
     rows, total = _capped(table, max_rows, "gap")
@@ -275,7 +281,7 @@ def _register_view(units: _Units, n_boot: int) -> dict[str, Any] | None:
     k = units.keys
     if k["register"].nunique() < 2:
         return None
-    table = rates(k, ["register"], units.ev, units.asp, n_boot=n_boot)
+    table = rates(k, ["register"], units.ev, units.asp, n_boot=n_boot, cluster=units.cluster)
     docs = k.groupby("register")["doc_id"].nunique()
     table["documents"] = table["register"].map(docs)
     table["gap"] = _overall_gap(table)
@@ -303,6 +309,7 @@ def write_report(
     top_k: int = 5,
     path: str | Path | None = None,
     max_rows: int = 50,
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> Path:
     """Write ``report.html`` for a scoring output directory.
 
@@ -320,13 +327,17 @@ def write_report(
         top_k: Evidence units shown per label.
         path: Where to write (default ``out/report.html``).
         max_rows: Rows shown in each long table (documents, groups, files).
+        cluster: Column whose values the intervals resample within each
+            group: documents (``doc_id``) by default, a respondent id column
+            for survey comments, ``None`` for units (see
+            :func:`lo_signals.aggregate`).
 
     Returns:
         The path of the report.
 
     Raises:
         FileNotFoundError: If ``out`` holds no unit table.
-        ValueError: If a ``by`` column is not in the unit table.
+        ValueError: If a ``by`` or ``cluster`` column is not in the unit table.
     """
     from jinja2 import Environment, select_autoescape
 
@@ -336,12 +347,15 @@ def write_report(
     for b in keys:
         if b not in header:
             raise ValueError(f"--by {b!r}: no such column in the unit table; columns are {header}")
+    # doc_id is always a key of the report (the path stands in for it in tables without one).
+    if cluster and cluster != DEFAULT_CLUSTER and cluster not in header:
+        raise ValueError(f"--cluster-column {cluster!r}: no such column in the unit table; columns are {header}")
     dest = Path(path) if path is not None else out / "report.html"
     # Rows of a workbook are also told apart by sheet.
     row_by = [*(["sheet"] if "sheet" in header and "sheet" not in keys else []), *keys]
-    units = _collect(out, header, row_by, _file_formats(out), top_k)
+    units = _collect(out, header, row_by, _file_formats(out), top_k, cluster)
     run = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").is_file() else {}
-    pooled = rates(units.keys, [], units.ev, units.asp, n_boot=n_boot)
+    pooled = rates(units.keys, [], units.ev, units.asp, n_boot=n_boot, cluster=units.cluster)
     row = pooled.iloc[0]
     profile = [
         {
@@ -391,6 +405,7 @@ def write_report(
         labels=[{"id": label, "name": label_name(label), "colour": LABEL_COLOURS[label]} for label in LABELS],
         register_names={"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"},
         top=top,
+        cluster=units.cluster,
         run=run,
         run_json=run_json if len(run_json) <= _MAX_RUN_JSON else run_json[:_MAX_RUN_JSON] + "\n… (truncated; the whole record is run.json)",
     )

@@ -14,7 +14,7 @@ import numpy as np
 
 from .labels import LABELS, SIGNS, label_matrix
 
-__all__ = ["aggregate", "group_keys", "unit_matrices", "rates"]
+__all__ = ["aggregate", "group_keys", "unit_matrices", "rates", "cluster_codes", "DEFAULT_CLUSTER"]
 
 
 def group_keys(by) -> list[str]:
@@ -67,10 +67,27 @@ def unit_matrices(df) -> tuple[np.ndarray, np.ndarray]:
     return ev, asp
 
 
-def aggregate(df, by: str | Sequence[str] | None = "doc_id", *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05):
+#: The cluster column used when none is named: units of one document are not independent.
+DEFAULT_CLUSTER = "doc_id"
+
+
+def aggregate(
+    df,
+    by: str | Sequence[str] | None = "doc_id",
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    cluster: str | None = DEFAULT_CLUSTER,
+):
     """Evidence and rhetoric rates per group, with percentile bootstrap intervals.
 
-    Rates are per 100 units. Intervals resample units within each group.
+    Rates are per 100 units. Units cluster: the sentences of one document (or
+    the comments of one respondent) share an author and a context, so
+    resampling them one by one makes intervals too narrow. Intervals
+    therefore resample whole clusters (documents by default) within each
+    group, and units only in a group that holds a single cluster (one
+    document's own interval).
 
     Args:
         df: A unit table (``sentences.csv`` / :func:`lo_signals.score_documents`
@@ -82,12 +99,22 @@ def aggregate(df, by: str | Sequence[str] | None = "doc_id", *, n_boot: int = 10
         n_boot: Bootstrap resamples (0 skips intervals).
         seed: Random seed.
         alpha: 1 - interval coverage.
+        cluster: Column whose values are the resampled clusters: ``"doc_id"``
+            (the default; ignored when the frame has no such column), a
+            respondent id column for survey comments, or ``None`` to resample
+            units. A unit with an empty cluster value is its own cluster.
 
     Returns:
-        ``pandas.DataFrame``: one row per group with ``units``, then for each
-        label ``{label}_count``, ``{label}_rate``, ``{label}_rate_lo``,
-        ``{label}_rate_hi``, and for each sign ``{sign}_rhetoric_count``,
-        ``{sign}_rhetoric_rate`` and ``{sign}_gap`` (rhetoric minus evidence rate).
+        ``pandas.DataFrame``: one row per group with ``units``, ``clusters``
+        and ``resampled`` (what the interval resampled: the cluster column
+        or ``"units"``), then for each label ``{label}_count``,
+        ``{label}_rate``, ``{label}_rate_lo``, ``{label}_rate_hi``, and for
+        each sign ``{sign}_rhetoric_count``, ``{sign}_rhetoric_rate`` and
+        ``{sign}_gap`` (rhetoric minus evidence rate).
+
+    Raises:
+        ValueError: If a ``by`` column, or a ``cluster`` column other than
+            the default, is not in the frame.
     """
     keys = group_keys(by)
     ev, asp = unit_matrices(df)
@@ -95,20 +122,60 @@ def aggregate(df, by: str | Sequence[str] | None = "doc_id", *, n_boot: int = 10
         if "path" not in df.columns:
             raise ValueError("grouping by 'folder' needs a 'path' column")
         df = df.assign(folder=[str(Path(p).parent) for p in df["path"]])
-    return rates(df, keys, ev, asp, n_boot=n_boot, seed=seed, alpha=alpha)
+    if cluster == DEFAULT_CLUSTER and cluster not in df.columns:
+        cluster = None
+    return rates(df, keys, ev, asp, n_boot=n_boot, seed=seed, alpha=alpha, cluster=cluster)
 
 
-def rates(df, keys: Sequence[str], ev: np.ndarray, asp: np.ndarray, *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05):
+def cluster_codes(df, cluster: str | None) -> np.ndarray | None:
+    """One integer per row naming its cluster (``None`` when ``cluster`` is ``None``).
+
+    Missing or empty values get a code of their own each: a comment with no
+    respondent id must not be pooled with every other such comment.
+
+    Raises:
+        ValueError: If ``cluster`` is not a column of ``df``.
+    """
+    import pandas as pd
+
+    if cluster is None:
+        return None
+    if cluster not in df.columns:
+        raise ValueError(f"no cluster column {cluster!r}; columns are {list(df.columns)}")
+    values = df[cluster]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    blank = codes < 0
+    if len(uniques) and not pd.api.types.is_numeric_dtype(values):
+        blank |= np.asarray(values.astype(str).str.strip() == "")
+    codes[blank] = len(uniques) + np.arange(int(blank.sum()))
+    return codes
+
+
+def rates(
+    df,
+    keys: Sequence[str],
+    ev: np.ndarray,
+    asp: np.ndarray,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    cluster: str | None = None,
+):
     """:func:`aggregate` on indicator matrices already computed (the report builds them chunk by chunk).
 
     Args:
-        df: A frame holding the grouping columns, row-aligned with ``ev`` and ``asp``.
+        df: A frame holding the grouping columns (and the cluster column),
+            row-aligned with ``ev`` and ``asp``.
         keys: The grouping columns (empty pools every row).
         ev: ``(n, len(LABELS))`` evidence indicators.
         asp: ``(n, len(SIGNS))`` aspiration indicators.
         n_boot: Bootstrap resamples (0 skips intervals).
         seed: Random seed.
         alpha: 1 - interval coverage.
+        cluster: Column of cluster ids to resample within groups (see
+            :func:`aggregate`); ``None`` resamples units.
 
     Returns:
         The frame :func:`aggregate` returns.
@@ -123,6 +190,7 @@ def rates(df, keys: Sequence[str], ev: np.ndarray, asp: np.ndarray, *, n_boot: i
     asp = np.asarray(asp, dtype=bool)
     # Each unit's evidence pattern as one integer: the bootstrap only needs pattern counts.
     codes = ev.astype(np.int64) @ (1 << np.arange(ev.shape[1], dtype=np.int64))
+    clusters = cluster_codes(df, cluster)
     rng = np.random.default_rng(seed)
     groups = df.groupby(keys, sort=True, dropna=False).indices if keys else {"all": np.arange(len(df))}
     rows = []
@@ -136,7 +204,14 @@ def rates(df, keys: Sequence[str], ev: np.ndarray, asp: np.ndarray, *, n_boot: i
             row.update(dict(zip(keys, key)))
         row["units"] = n
         e, a = ev[idx], asp[idx]
-        boot_ev = _bootstrap_rates(codes[idx], ev.shape[1], n_boot, rng) if n_boot and n else None
+        n_clusters = len(np.unique(clusters[idx])) if clusters is not None else n
+        row["clusters"] = n_clusters
+        # One cluster (a single document's own row) has no between-cluster spread to draw on: resample its units.
+        by_cluster = clusters is not None and n_clusters > 1
+        row["resampled"] = cluster if by_cluster else "units"
+        boot_ev = None
+        if n_boot and n:
+            boot_ev = _bootstrap_cluster_rates(e, clusters[idx], n_boot, rng) if by_cluster else _bootstrap_rates(codes[idx], ev.shape[1], n_boot, rng)
         for j, label in enumerate(LABELS):
             row[f"{label}_count"] = int(e[:, j].sum())
             row[f"{label}_rate"] = 100.0 * e[:, j].mean() if n else 0.0
@@ -165,3 +240,29 @@ def _bootstrap_rates(codes: np.ndarray, n_labels: int, n_boot: int, rng: np.rand
     bits = (patterns[:, None] >> np.arange(n_labels)) & 1  # (patterns, labels)
     draws = rng.multinomial(n, counts / n, size=n_boot)  # (n_boot, patterns)
     return draws @ bits.astype(float) * (100.0 / n)
+
+
+def _bootstrap_cluster_rates(e: np.ndarray, clusters: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap rates per 100 resampling whole clusters: ``(n_boot, labels)``.
+
+    Each resample draws as many clusters as there are, with replacement, and
+    pools their units (a ratio estimator: evidence units over units). As in
+    :func:`_bootstrap_rates`, only how many copies of each distinct cluster
+    profile (size and per-label counts) are drawn matters, so the draw is a
+    multinomial over the distinct profiles, in chunks of resamples to bound
+    memory when profiles are many.
+    """
+    _, inverse = np.unique(clusters, return_inverse=True)
+    n_clusters = int(inverse.max()) + 1
+    sizes = np.bincount(inverse, minlength=n_clusters).astype(float)
+    counts = np.zeros((n_clusters, e.shape[1]))
+    np.add.at(counts, inverse, e.astype(float))
+    profiles, freq = np.unique(np.column_stack([sizes, counts]), axis=0, return_counts=True)
+    chunk = max(1, 5_000_000 // len(profiles))
+    out = np.empty((n_boot, e.shape[1]))
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        draws = rng.multinomial(n_clusters, freq / n_clusters, size=stop - start).astype(float)  # (chunk, profiles)
+        pooled = draws @ profiles  # (chunk, 1 + labels): units, then evidence units per label
+        out[start:stop] = 100.0 * pooled[:, 1:] / pooled[:, :1]
+    return out

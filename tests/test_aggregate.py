@@ -77,3 +77,41 @@ def test_bootstrap_interval_covers_the_rate_for_a_large_group():
     row = aggregate(df, by=None, n_boot=500).iloc[0]
     assert row["blame_defensiveness_rate"] == 25.0
     assert 24.6 < row["blame_defensiveness_rate_lo"] < 25.0 < row["blame_defensiveness_rate_hi"] < 25.4
+
+
+def _clustered(n_docs: int = 40, per_doc: int = 50):
+    import numpy as np
+
+    # Half the documents are all blame, half have none: units within a document agree.
+    docs = np.repeat(np.arange(n_docs), per_doc)
+    labels = np.where(docs % 2 == 0, "blame_defensiveness", "")
+    return pd.DataFrame({"doc_id": [f"d{d}" for d in docs], "respondent": [f"r{d}" for d in docs], "labels": labels})
+
+
+def test_intervals_resample_documents_not_units():
+    df = _clustered()
+    row = aggregate(df, by=None, n_boot=400).iloc[0]
+    units = aggregate(df, by=None, n_boot=400, cluster=None).iloc[0]
+    assert row["resampled"] == "doc_id" and row["clusters"] == 40 and units["resampled"] == "units"
+    width = row["blame_defensiveness_rate_hi"] - row["blame_defensiveness_rate_lo"]
+    unit_width = units["blame_defensiveness_rate_hi"] - units["blame_defensiveness_rate_lo"]
+    # 40 independent documents, not 2,000 independent units: about sqrt(50) times wider (~31 points against ~4).
+    assert width > 4 * unit_width
+    assert 20 < width < 45
+
+
+def test_cluster_column_names_respondents_and_blank_ids_stand_alone():
+    df = _clustered().drop(columns="doc_id")
+    row = aggregate(df, by=None, n_boot=200, cluster="respondent").iloc[0]
+    assert row["resampled"] == "respondent" and row["clusters"] == 40
+    df["respondent"] = ""
+    blank = aggregate(df, by=None, n_boot=200, cluster="respondent").iloc[0]
+    assert blank["clusters"] == len(df)
+    with pytest.raises(ValueError, match="cluster column 'nope'"):
+        aggregate(df, by=None, cluster="nope")
+
+
+def test_one_document_group_falls_back_to_units(units):
+    out = aggregate(units, by="doc_id", n_boot=200).set_index("doc_id")
+    assert list(out["resampled"]) == ["units", "units"]
+    assert out.loc["a", "open_dialogue_rate_lo"] < out.loc["a", "open_dialogue_rate_hi"]

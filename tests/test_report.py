@@ -287,3 +287,25 @@ def test_report_of_a_100k_row_survey_is_small_and_renders(tmp_path):
     with chromium(tmp_path) as driver:
         driver.get(report.as_uri())
         assert_renders_within_the_page(driver, groups=len(DIRECTORATES))
+
+
+def test_report_intervals_resample_documents_or_the_named_cluster(tmp_path):
+    # 40 respondents of 25 comments each, half of them all-blame: respondents, not comments, are independent.
+    units = _survey_units(1000, ["A", "B"]).assign(
+        respondent=[f"p{i // 25}" for i in range(1000)],
+        directorate=["A" if i < 500 else "B" for i in range(1000)],
+        labels=["blame_defensiveness" if (i // 25) % 2 else "" for i in range(1000)],
+    )
+    out = _fake_run(tmp_path / "run", units, {"survey.csv": "csv"})
+    page = write_report(out, by="directorate", n_boot=200).read_text()
+    assert "resample whole documents" in page
+    by_rows = pd.read_csv(out / "report_by_directorate.csv")
+    assert set(by_rows["resampled"]) == {"doc_id"}
+    page = write_report(out, by="directorate", n_boot=200, cluster="respondent").read_text()
+    assert "clusters of the <code>respondent</code> column" in page
+    clustered = pd.read_csv(out / "report_by_directorate.csv").set_index("directorate")
+    assert set(clustered["resampled"]) == {"respondent"} and set(clustered["clusters"]) == {20}
+    width = clustered["blame_defensiveness_rate_hi"] - clustered["blame_defensiveness_rate_lo"]
+    assert (width > 25).all()  # comment-level resampling gives about 8 points
+    with pytest.raises(ValueError, match="cluster-column 'nope'"):
+        write_report(out, cluster="nope")
