@@ -22,7 +22,7 @@ from typing import Any
 
 from .labels import LABELS
 from .outdir import PARTS_DIR, OutputLock, PartStore, assemble, model_fingerprint, part_key, tidy_parts, union_columns, write_files_csv
-from .pipeline import DOCUMENT_COLUMNS, SENTENCE_COLUMNS, FileResult, Rows, ScoreOptions, score_file
+from .pipeline import DOCUMENT_COLUMNS, DOCUMENT_TYPES, SENTENCE_COLUMNS, SENTENCE_TYPES, FileResult, Rows, ScoreOptions, score_file
 from .readers import Limits
 
 __all__ = ["score_folder", "run_files", "plan", "MemoryStore"]
@@ -425,9 +425,9 @@ def score_folder(
         sent_parts = [(parts_dir / f"{r.part}.sentences.jsonl", r.sentence_columns or []) for r in ok]
         doc_parts = [(parts_dir / f"{r.part}.documents.jsonl", r.document_columns or []) for r in ok]
         sent_header = union_columns(SENTENCE_COLUMNS, (c for _, c in sent_parts))
-        assemble(sent_parts, out / sent_name, sent_header, fmt, raw_csv=raw_csv)
+        assemble(sent_parts, out / sent_name, sent_header, fmt, SENTENCE_TYPES, raw_csv=raw_csv)
         doc_header = union_columns(DOCUMENT_COLUMNS, (c for _, c in doc_parts))
-        assemble(doc_parts, out / "documents.csv", doc_header, "csv", raw_csv=raw_csv)
+        assemble(doc_parts, out / "documents.csv", doc_header, "csv", DOCUMENT_TYPES, raw_csv=raw_csv)
         write_files_csv(results, out / "files.csv", raw_csv=raw_csv)
         parts = tidy_parts(parts_dir, {r.part for r in ok if r.part}, keep_parts)
         statuses = Counter(r.status for r in results)

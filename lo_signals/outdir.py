@@ -32,8 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .labels import LABELS
-from .pipeline import FILE_COLUMNS, FileResult, Rows, ScoreOptions, options_key
+from .pipeline import FILE_COLUMNS, FileResult, Rows, ScoreOptions, column_types, options_key
 
 __all__ = [
     "PARTS_DIR", "OutputLock", "OutputLockedError", "PartStore", "model_fingerprint", "part_key", "assemble",
@@ -345,7 +344,13 @@ def union_columns(fixed: Sequence[str], column_lists: Iterable[Sequence[str] | N
 
 
 def assemble(
-    parts: Sequence[tuple[Path, Sequence[str]]], dest: Path, header: Sequence[str], fmt: str, *, raw_csv: bool = False
+    parts: Sequence[tuple[Path, Sequence[str]]],
+    dest: Path,
+    header: Sequence[str],
+    fmt: str,
+    declared: dict[str, str] | None = None,
+    *,
+    raw_csv: bool = False,
 ) -> None:
     """Stream part files into one table (CSV or Parquet).
 
@@ -357,6 +362,10 @@ def assemble(
         raw_csv: Write CSV cells as they are; by default a text cell that a
             spreadsheet would run as a formula is neutralised
             (:func:`csv_safe`). Parquet is always written raw.
+        declared: The table's declared column types
+            (:data:`~lo_signals.pipeline.SENTENCE_TYPES` or
+            :data:`~lo_signals.pipeline.DOCUMENT_TYPES`); Parquet columns
+            get them, and every other column (metadata) is text.
     """
     header = list(header)
     tmp = dest.with_name(dest.name + ".tmp")
@@ -372,15 +381,18 @@ def assemble(
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        numeric = {"page", "unit_id", "start", "end", "units", *LABELS} | {c for c in header if c.endswith(("_count", "_rate", "_mean", "_max"))}
-        schema = pa.schema([(c, pa.float64() if c in numeric else pa.string()) for c in header])
+        kinds = column_types(declared or {}, header)
+        arrow = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+        schema = pa.schema([(c, arrow[kinds[c]]) for c in header])
         writer = pq.ParquetWriter(tmp, schema)
 
         def write(rows: list[dict[str, Any]]) -> None:
             chunk = pd.DataFrame.from_records(rows).reindex(columns=header)
             for c in header:
-                if c in numeric:
-                    chunk[c] = pd.to_numeric(chunk[c], errors="coerce")
+                if kinds[c] == "int":
+                    chunk[c] = pd.to_numeric(chunk[c], errors="coerce").astype("Int64")
+                elif kinds[c] == "float":
+                    chunk[c] = pd.to_numeric(chunk[c], errors="coerce").astype("float64")
                 else:
                     chunk[c] = chunk[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

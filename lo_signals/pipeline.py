@@ -20,6 +20,7 @@ import logging
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -33,6 +34,9 @@ __all__ = [
     "SENTENCE_COLUMNS",
     "DOCUMENT_COLUMNS",
     "FILE_COLUMNS",
+    "SENTENCE_TYPES",
+    "DOCUMENT_TYPES",
+    "column_types",
     "FileResult",
     "ScoreOptions",
     "RowStore",
@@ -48,6 +52,42 @@ SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text",
 DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding", "units_not_english")
 #: Columns of files.csv: one row per input file.
 FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings")
+
+# The declared output schema: the type of every column lo_signals makes
+# ("int", "float" or "str"). Any other column is a table's metadata and is
+# text, whatever its name: guessing types from names turned a survey's
+# response_rate of "high"/"low" into empty numbers.
+#: Types of the columns lo_signals makes in the unit table (sentences.csv / .parquet).
+SENTENCE_TYPES: dict[str, str] = {
+    "doc_id": "str", "path": "str", "page": "int", "unit_id": "int", "start": "int", "end": "int", "text": "str",
+    **{label: "float" for label in LABELS}, "labels": "str", "aspirations": "str", "language": "str",
+}
+#: Types of the columns lo_signals makes in documents.csv.
+DOCUMENT_TYPES: dict[str, str] = {
+    "doc_id": "str", "path": "str", "units": "int", "format": "str", "encoding": "str", "units_not_english": "int",
+    **{
+        column: kind
+        for label in LABELS
+        for column, kind in (
+            (f"{label}_count", "int"), (f"{label}_rate", "float"),
+            *(((f"{label}_rhetoric_count", "int"),) if label in SIGNS else ()),
+            (f"{label}_mean", "float"), (f"{label}_max", "float"), (f"{label}_top_unit", "str"),
+        )
+    },
+}
+
+
+def column_types(declared: dict[str, str], columns: Sequence[str]) -> dict[str, str]:
+    """The type of each column of an output table: declared, or ``"str"`` for metadata.
+
+    Args:
+        declared: :data:`SENTENCE_TYPES` or :data:`DOCUMENT_TYPES`.
+        columns: The table's columns.
+
+    Returns:
+        ``{column: "int" | "float" | "str"}`` in column order.
+    """
+    return {c: declared.get(c, "str") for c in columns}
 
 #: One file's rows kept in memory: (unit rows, document rows).
 Rows = tuple[list[dict[str, Any]], list[dict[str, Any]]]

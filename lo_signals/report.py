@@ -21,6 +21,7 @@ import numpy as np
 
 from .charts import LABEL_COLOURS, gap_svg, highlight_html, label_name, profile_svg
 from .labels import LABELS, SIGNS
+from .pipeline import SENTENCE_TYPES, column_types
 from .rollup import DEFAULT_CLUSTER, group_keys, rates, unit_matrices
 
 __all__ = ["write_report", "read_units"]
@@ -51,10 +52,18 @@ def read_units(out: str | Path, columns: list[str] | None = None):
     import pandas as pd
 
     out = Path(out)
-    _unit_columns(out)  # raises, saying what to run, when there is no unit table
+    header = _unit_columns(out)  # raises, saying what to run, when there is no unit table
+    kinds = column_types(SENTENCE_TYPES, columns if columns is not None else header)
     if (out / "sentences.parquet").is_file():
-        return pd.read_parquet(out / "sentences.parquet", columns=columns)
-    return pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype={"labels": str, "aspirations": str, "text": str})
+        df = pd.read_parquet(out / "sentences.parquet", columns=columns)
+    else:
+        # Metadata as text, as written: a directorate "2024" stays a name, a code "007" keeps its zeros.
+        df = pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype={c: str for c, k in kinds.items() if k == "str"})
+    # The declared types, whichever format: blank integers (a unit without a page) are missing, not 0.
+    for c, kind in kinds.items():
+        if kind != "str":
+            df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce").astype("Int64" if kind == "int" else "float64")
+    return df
 
 
 def _unit_columns(out: Path) -> list[str]:
@@ -78,13 +87,17 @@ def _iter_units(out: Path, columns: Sequence[str] | None, chunk_rows: int = _CHU
     if (out / "sentences.parquet").is_file():
         import pyarrow.parquet as pq
 
+        ints = [c for c in columns if SENTENCE_TYPES.get(c) == "int"]
         for batch in pq.ParquetFile(out / "sentences.parquet").iter_batches(batch_size=chunk_rows, columns=columns):
+            chunk = batch.to_pandas()
+            for c in ints:  # as the CSV reads them: "3", or "" for none (never "3.0")
+                chunk[c] = pd.to_numeric(chunk[c], errors="coerce").astype("Int64").astype(str).replace("<NA>", "")
             # Missing metadata as "", as in the CSV: None must not become a group called "None".
-            yield batch.to_pandas().fillna("")
+            yield chunk.fillna("")
         return
-    numeric = set(LABELS) | {"start", "end", "unit_id"}
-    # Everything but the scores as text: a directorate "2024" and one read as 2024 must group together.
-    dtypes = {c: str for c in columns if c not in numeric}
+    # Everything but the scores as text (the declared schema: metadata is text):
+    # a directorate "2024" and one read as 2024 must group together.
+    dtypes = {c: str for c in columns if SENTENCE_TYPES.get(c) != "float"}
     yield from pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype=dtypes, chunksize=chunk_rows)
 
 

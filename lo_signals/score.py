@@ -14,13 +14,10 @@ from typing import Any
 
 from .batch import inference_options, plan, run_files, score_folder, score_options
 from .outdir import union_columns
-from .pipeline import FILE_COLUMNS, SENTENCE_COLUMNS, FileResult
+from .pipeline import FILE_COLUMNS, SENTENCE_COLUMNS, SENTENCE_TYPES, FileResult
 from .readers import Limits
 
 __all__ = ["score_documents", "score_folder", "FileResult", "SENTENCE_COLUMNS", "FILE_COLUMNS"]
-
-# Integer columns that may be missing (a unit without a page): nullable, not float.
-_INT_COLUMNS = ("page", "unit_id", "start", "end")
 
 
 def score_documents(
@@ -78,9 +75,9 @@ def score_documents(
             rows.extend(got[0])
     columns = union_columns(SENTENCE_COLUMNS, (r.sentence_columns for r in results if r.status == "ok"))
     df = pd.DataFrame.from_records(rows, columns=columns)
-    for c in _INT_COLUMNS:
-        df[c] = df[c].astype("Int64")
-    for c in ("doc_id", "path", "text", "labels", "aspirations"):
-        df[c] = df[c].astype(str)
+    # The declared types (pipeline.SENTENCE_TYPES), as in the Parquet table;
+    # metadata keeps the types it was read with.
+    for c, kind in SENTENCE_TYPES.items():
+        df[c] = df[c].astype({"int": "Int64", "float": "float64", "str": str}[kind])
     df.attrs["files"] = [r.row() for r in results]
     return df

@@ -391,3 +391,35 @@ def test_a_second_unsaved_model_does_not_reuse_the_first_models_rows(tmp_path):
     from lo_signals.outdir import model_fingerprint
 
     assert model_fingerprint(lo_signals.load("default")).startswith("files:")
+
+
+def test_parquet_keeps_metadata_as_text_whatever_its_name(tmp_path):
+    from lo_signals.pipeline import DOCUMENT_TYPES, SENTENCE_TYPES
+    from lo_signals.report import read_units, write_report
+
+    src = tmp_path / "src"
+    src.mkdir()
+    pd.DataFrame(
+        {"comment": GOOD, "response_rate": ["high", "low", "high", "low"], "ward_count": ["3", "n/a", "12", "007"], "staff_max": ["", "x", "y", "z"]}
+    ).to_csv(src / "survey.csv", index=False)
+    (src / "board.txt").write_text(GOOD[0], encoding="utf-8")
+    out = tmp_path / "out"
+    score_folder([src], out, fmt="parquet")
+    sent = pd.read_parquet(out / "sentences.parquet")
+    survey = sent[sent["path"].str.endswith("survey.csv")]
+    assert survey["response_rate"].tolist() == ["high", "low", "high", "low"]
+    assert survey["ward_count"].tolist() == ["3", "n/a", "12", "007"] and survey["staff_max"].tolist() == ["", "x", "y", "z"]
+    # The declared columns keep their types: integers (missing where a unit has no page), floats.
+    assert str(sent["page"].dtype) in ("Int64", "float64") and sent["page"].isna().all() and str(sent["start"].dtype) == "int64"
+    assert all(str(sent[label].dtype) == "float64" for label in LABELS)
+    # documents.csv: the row of every document has exactly the declared summary columns, then metadata.
+    docs = pd.read_csv(out / "documents.csv", keep_default_na=False, dtype=str)
+    assert list(docs.columns[: len(DOCUMENT_TYPES)]) == list(DOCUMENT_TYPES)
+    assert set(docs.loc[docs["path"].str.endswith("survey.csv"), "response_rate"]) == {"high", "low"}
+    # Read back (and reported) the same way from either format.
+    units = read_units(out)
+    assert units.loc[units["path"].str.endswith("survey.csv"), "response_rate"].tolist() == ["high", "low", "high", "low"]
+    assert str(units["page"].dtype) == "Int64" and units.loc[~units["path"].str.endswith("survey.csv"), "response_rate"].tolist() == [""]
+    assert set(SENTENCE_TYPES) <= set(units.columns)
+    html = write_report(out, by="response_rate", n_boot=0).read_text(encoding="utf-8")
+    assert "response_rate" in html and ">high<" in html.replace(" ", "")
