@@ -235,3 +235,209 @@ def test_metadata_columns_are_capped(tmp_path: Path) -> None:
     (doc,) = list(source.documents())
     assert list(doc.metadata) == ["q0", "q1"]
     assert source.warnings.messages()[0].endswith("q21 and 38 more")
+
+
+# --------------------------------------------------------------------------
+# Item 4: CSV outputs never hand a spreadsheet a formula
+# --------------------------------------------------------------------------
+
+FORMULA_TEXT = "=HYPERLINK(1) Staff were blamed for the outage and nobody dared to report the next one."
+
+
+@pytest.fixture(scope="module")
+def formula_input(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("formula")
+    with open(root / "survey.csv", "w", newline="", encoding="utf-8") as fh:
+        import csv
+
+        writer = csv.writer(fh)
+        writer.writerow(["comment", "=cmd", "score", "site", "note"])
+        writer.writerow([FORMULA_TEXT, "=1+2", "-3.5", "@SUM(A1)", "- a bullet"])
+        writer.writerow([GOOD, "+44 20 7946 0000", "+7", "\tTab", "-"])
+    return root
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def test_csv_outputs_neutralise_formulas(formula_input: Path, tmp_path: Path) -> None:
+    from lo_signals.score import score_folder
+
+    run = score_folder([formula_input], tmp_path / "out")
+    assert run["options"]["raw_csv"] is False
+    header, *rows = _csv_rows(tmp_path / "out" / "sentences.csv")
+    cells = [dict(zip(header, r)) for r in rows]
+    assert "'=cmd" in header and "=cmd" not in header
+    first = next(c for c in cells if "blamed" in c["text"])
+    assert first["text"] == "'" + FORMULA_TEXT
+    assert (first["'=cmd"], first["score"], first["site"], first["note"]) == ("'=1+2", "-3.5", "'@SUM(A1)", "'- a bullet")
+    second = next(c for c in cells if c["text"] == GOOD)
+    # A plain number stays a number; a phone number with spaces is not one.
+    assert (second["'=cmd"], second["score"], second["site"], second["note"]) == ("'+44 20 7946 0000", "+7", "'\tTab", "'-")
+    assert all(c["blame_defensiveness"] and not c["blame_defensiveness"].startswith("'") for c in cells)
+    dheader, *drows = _csv_rows(tmp_path / "out" / "documents.csv")
+    tops = [dict(zip(dheader, r))["blame_defensiveness_top_unit"] for r in drows]
+    assert "'" + FORMULA_TEXT in tops
+    assert "'=cmd" in dheader
+    for path in ("sentences.csv", "documents.csv", "files.csv"):
+        for row in _csv_rows(tmp_path / "out" / path):
+            assert not any(cell[:1] in ("=", "@", "\t", "\r") for cell in row), (path, row)
+
+
+def test_raw_csv_and_parquet_keep_raw_values(formula_input: Path, tmp_path: Path) -> None:
+    from lo_signals.score import score_folder
+
+    run = score_folder([formula_input], tmp_path / "raw", raw_csv=True)
+    assert run["options"]["raw_csv"] is True
+    header, *rows = _csv_rows(tmp_path / "raw" / "sentences.csv")
+    assert "=cmd" in header
+    assert FORMULA_TEXT in [dict(zip(header, r))["text"] for r in rows]
+    score_folder([formula_input], tmp_path / "pq", fmt="parquet")
+    table = pd.read_parquet(tmp_path / "pq" / "sentences.parquet")
+    assert FORMULA_TEXT in set(table["text"]) and "=cmd" in table.columns
+    assert set(table["=cmd"]) == {"=1+2", "+44 20 7946 0000"}
+
+
+def test_csv_safe_rule() -> None:
+    from lo_signals.outdir import csv_safe
+
+    for value in ("=1+1", "+cmd|' /C calc'!A0", "-2+3+cmd|x", "@SUM(A1)", "\t=1", "\r=1", "- bullet", "-"):
+        assert csv_safe(value) == "'" + value
+    for value in ("-3.5", "+7", "-1e-3", ".5", "plain text", "", "'=already", 3.5, -2, None):
+        assert csv_safe(value) == value
+
+
+# --------------------------------------------------------------------------
+# Item 6: a stale lock is recovered; a live one still stops the run
+# --------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _hold_lock(out: Path, pid: int | None) -> subprocess.Popen:
+    """A process holding the folder's lock, as a killed run's orphaned worker does; ``pid`` is recorded in it."""
+    import socket
+
+    out.mkdir(parents=True, exist_ok=True)
+    script = (
+        "import fcntl, os, sys, time\n"
+        "fh = open(sys.argv[1], 'a+')\n"
+        "fcntl.flock(fh.fileno(), fcntl.LOCK_EX)\n"
+        "fh.seek(0); fh.truncate(); fh.write(sys.argv[2]); fh.flush()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    content = f"{pid if pid is not None else '{pid}'}\n{socket.gethostname()}\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script.replace("sys.argv[2]", "sys.argv[2].replace('{pid}', str(os.getpid()))"),
+         str(out / ".lo_signals.lock"), content],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_stale_lock_held_by_an_orphan_is_recovered(tmp_path: Path) -> None:
+    from lo_signals.score import score_folder
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(GOOD, encoding="utf-8")
+    dead = _dead_pid()
+    holder = _hold_lock(tmp_path / "out", dead)
+    try:
+        run = score_folder([tmp_path / "in"], tmp_path / "out")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run["counts"]["files_ok"] == 1
+    assert run["notes"] == [f"recovered a stale lock: the run that held it (pid {dead}) is no longer running"]
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["notes"] == run["notes"]
+
+
+def test_lock_left_by_a_killed_run_is_noted(tmp_path: Path) -> None:
+    from lo_signals.outdir import OutputLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = _dead_pid()
+    (out / ".lo_signals.lock").write_text(f"{dead}\n", encoding="utf-8")
+    with OutputLock(out) as lock:
+        assert lock.recovered == f"recovered the lock of an earlier run (pid {dead}) that stopped before it finished"
+    with OutputLock(out) as lock:  # a clean exit leaves nothing to recover
+        assert lock.recovered is None
+
+
+def test_live_lock_still_stops_the_run(tmp_path: Path) -> None:
+    from lo_signals.outdir import OutputLock, OutputLockedError
+
+    holder = _hold_lock(tmp_path / "out", None)  # records its own, live, pid
+    try:
+        with pytest.raises(OutputLockedError, match=rf"another lo-signals run \(pid {holder.pid}\)"):
+            with OutputLock(tmp_path / "out"):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_forked_workers_do_not_keep_the_lock(tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing
+    import types
+
+    import lo_signals.batch as batch
+    from lo_signals.outdir import OutputLock
+
+    # The worker initialiser without its model load or torch import.
+    monkeypatch.setattr(batch, "_Worker", lambda *args: None)
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(set_num_threads=lambda n: None))
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+
+    def worker() -> None:
+        batch._init_process(None, None, None, {})
+        ready.set()
+        import time
+
+        time.sleep(30)
+
+    out = tmp_path / "out"
+    with OutputLock(out):
+        child = ctx.Process(target=worker, daemon=True)
+        child.start()
+        assert ready.wait(20)
+    try:
+        with OutputLock(out) as again:  # the worker outlives the run, but not its lock
+            assert again.recovered is None
+    finally:
+        child.kill()
+        child.join()
+
+
+def test_cli_notes_a_recovered_lock_and_takes_the_new_options(formula_input: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    holder = _hold_lock(out, _dead_pid())
+    try:
+        proc = subprocess.run(
+            CLI + [str(formula_input), "--out", str(out), "--raw-csv", "--max-meta-columns", "1", "--max-cell-chars", "50000"],
+            capture_output=True, text=True, env=ENV,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "recovered a stale lock" in notes[0]
+    run = json.loads((out / "run.json").read_text())
+    assert run["options"]["raw_csv"] is True and run["options"]["max_meta_columns"] == 1
+    assert run["options"]["max_cell_chars"] == 50_000
+    files = pd.read_csv(out / "files.csv", keep_default_na=False)
+    assert files["warnings"][0] == "3 column(s) not carried into the outputs, over the 1 kept (--max-meta-columns): score, site, note"
+    assert list(pd.read_csv(out / "sentences.csv").columns)[-1] == "=cmd"
