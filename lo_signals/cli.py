@@ -78,19 +78,28 @@ def evaluate(
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     record: Annotated[bool, typer.Option(help="Write the metrics into each model's meta.json and model card.")] = False,
     device: Annotated[Optional[str], typer.Option(help="Where transformer models run: auto, cpu, cuda or mps (other models run on the CPU).")] = None,
+    text_column: Annotated[str, typer.Option(help="Column (field) with the text.")] = "text",
 ) -> None:
-    """Per-label metrics, macro/micro F1 with bootstrap intervals, rhetoric false positives, calibration."""
+    """Per-label metrics, macro/micro F1 with bootstrap intervals, rhetoric false positives, calibration.
+
+    The data holds a text column and either a labels column (ids separated by
+    ; or ,) or one 0/1 column per label id, as finetune reads; aspirations and
+    register columns are optional. Models with the same name are shown under
+    their directories.
+    """
     from .evaluation import evaluate as run_evaluate
 
     if not data.is_file():
         _fail(f"no such file: {data}")
     try:
-        report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed, record=record, device=device)
+        report = run_evaluate(model, data, out, n_boot=n_boot, seed=seed, record=record, device=device, text_column=text_column)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         _fail(str(exc))
     # Plain echo: the Markdown table must not be re-wrapped to the terminal width.
     typer.echo(f"# {data} (n={report['n']})\n")
     typer.echo(report["table"])
+    for note in report["notes"]:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     if out is not None:
         console.print(f"[dim]wrote {out / 'metrics.json'} and {out / 'metrics.md'}[/]")
 

@@ -172,6 +172,31 @@ def _model_name(model: Any, given: Any) -> str:
     return meta.get("name", type(model).__name__)
 
 
+def _unique_names(named: list[tuple[str, str | None]]) -> list[str]:
+    """Each model's column name: its own name, or its directory where two share one.
+
+    Args:
+        named: ``(name, directory)`` per model, in order; the directory as
+            given (or the loaded model's path), ``None`` for an unsaved model.
+
+    Returns:
+        Distinct names, in the same order: models whose ``meta.json`` names
+        collide (two fine-tunes both called ``transformer``) are named by
+        their directories, and any name still taken gets ``#2``, ``#3``...
+    """
+    counts: dict[str, int] = {}
+    for name, _ in named:
+        counts[name] = counts.get(name, 0) + 1
+    out: list[str] = []
+    for name, directory in named:
+        candidate = directory if counts[name] > 1 and directory else name
+        base, k = candidate, 2
+        while candidate in out:
+            candidate, k = f"{base} #{k}", k + 1
+        out.append(candidate)
+    return out
+
+
 def evaluate(
     models: Any,
     data: str | Path | Sequence[Mapping[str, Any]],
@@ -181,6 +206,7 @@ def evaluate(
     seed: int = 0,
     record: bool = False,
     device: str | None = None,
+    text_column: str = "text",
 ) -> dict[str, Any]:
     """Evaluate one or several models on labelled units.
 
@@ -199,24 +225,31 @@ def evaluate(
             regenerate its model card. Needs ``data`` to be a file.
         device: Where transformer models run (``auto``, ``cpu``, ``cuda``, ``mps``);
             other backends ignore it.
+        text_column: The column (field) holding the text of a data file.
 
     Returns:
-        ``{"data": ..., "models": {name: metrics}, "table": markdown}``.
+        ``{"data": ..., "models": {name: metrics}, "table": markdown,
+        "aspirations_evaluated": bool, "notes": [...]}``. Models are keyed by
+        name; models that share one are keyed by their directories.
+        ``notes`` says what could not be evaluated (aspirations and the
+        rhetoric false-positive rate, when the data has no aspirations).
     """
     from .models import resolve
 
+    # labels=LABELS reads both layouts finetune accepts: a labels list column,
+    # or one 0/1 column per label named by its id.
     if isinstance(data, (str, Path)):
-        labelled = read_labelled(data)
+        labelled = read_labelled(data, labels=LABELS, text_column=text_column)
     elif isinstance(data, LabelledData):
         labelled = data
     else:
-        labelled = labelled_from_rows(data, source="data")
+        labelled = labelled_from_rows(data, labels=LABELS, text_column=text_column, source="data")
     texts = labelled.texts
     gold = labelled.label_lists()
     gold_asp = labelled.aspiration_lists()
     registers = labelled.registers
     model_list = models if isinstance(models, (list, tuple)) else [models]
-    results: dict[str, Any] = {}
+    scored: list[tuple[str, str | None, dict[str, Any]]] = []
     for given in model_list:
         model = resolve(given, device=device)
         name = _model_name(model, given)
@@ -232,22 +265,36 @@ def evaluate(
             seed=seed,
         )
         metrics["model"] = {"name": name, "backend": getattr(model, "backend", None), "path": getattr(model, "path_", None)}
-        results[name] = metrics
+        directory = str(given) if isinstance(given, Path) or (isinstance(given, str) and "/" in given) else getattr(model, "path_", None)
+        scored.append((name, directory, metrics))
         if record:
             _record(model, {k: v for k, v in metrics.items() if k != "model"}, data)
+    # Keyed by name: two models of the same name must both be kept (one used to replace the other).
+    names = _unique_names([(name, directory) for name, directory, _ in scored])
+    results: dict[str, Any] = {key: metrics for key, (_, _, metrics) in zip(names, scored)}
     report = {
         "data": str(data) if isinstance(data, (str, Path)) else f"{len(labelled)} rows",
         "n": len(labelled),
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "models": results,
+        "aspirations_evaluated": gold_asp is not None,
+        "notes": [] if gold_asp is not None else [_NO_ASPIRATIONS],
     }
     report["table"] = markdown_table(results)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps({k: v for k, v in report.items() if k != "table"}, indent=2) + "\n", encoding="utf-8")
-        (out / "metrics.md").write_text(f"# Evaluation on {report['data']} (n={report['n']})\n\n" + report["table"] + "\n", encoding="utf-8")
+        notes = "".join(f"\n{note}\n" for note in report["notes"])
+        (out / "metrics.md").write_text(f"# Evaluation on {report['data']} (n={report['n']})\n\n" + report["table"] + "\n" + notes, encoding="utf-8")
     return report
+
+
+_NO_ASPIRATIONS = (
+    "Aspirations were not evaluated: the data has no aspirations column (field), so the aspirations F1 "
+    "and the rhetoric false-positive rate (signs claimed as aims counted as evidence) cannot be measured."
+)
+_NOT_EVALUATED = "not evaluated (no aspirations in the data)"
 
 
 def _record(model: Any, metrics: dict[str, Any], data: Any) -> None:
@@ -277,7 +324,13 @@ def markdown_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     lines.append("| macro F1 [95% CI] | " + " | ".join(fmt_ci(results[n].get("macro_f1")) for n in names) + " |")
     lines.append("| micro F1 [95% CI] | " + " | ".join(fmt_ci(results[n].get("micro_f1")) for n in names) + " |")
-    lines.append("| rhetoric FP rate [95% CI] | " + " | ".join(fmt_ci(results[n].get("rhetoric_fpr")) for n in names) + " |")
+    def rhetoric(m: Mapping[str, Any]) -> str:
+        if "rhetoric_fpr" in m:
+            return fmt_ci(m["rhetoric_fpr"])
+        # Say why there is no number: no aspirations at all, or no unit that only claims a sign.
+        return _NOT_EVALUATED if "aspirations" not in m else "n/a (no units with aims only)"
+
+    lines.append("| rhetoric FP rate [95% CI] | " + " | ".join(rhetoric(results[n]) for n in names) + " |")
     for label in LABELS:
         cells = []
         for n in names:
@@ -291,7 +344,11 @@ def markdown_table(results: Mapping[str, Mapping[str, Any]]) -> str:
             + " | ".join(f"{results[n].get('macro_f1_by_register', {}).get(reg, {}).get('macro_f1', float('nan')):.3f}" for n in names)
             + " |"
         )
-    lines.append("| aspirations macro F1 | " + " | ".join(f"{results[n].get('aspirations', {}).get('macro_f1', float('nan')):.3f}" for n in names) + " |")
+    lines.append(
+        "| aspirations macro F1 | "
+        + " | ".join(f"{results[n]['aspirations']['macro_f1']:.3f}" if "aspirations" in results[n] else _NOT_EVALUATED for n in names)
+        + " |"
+    )
     lines.append("| Brier | " + " | ".join(f"{results[n].get('brier', float('nan')):.4f}" for n in names) + " |")
     lines.append("| ECE | " + " | ".join(f"{results[n].get('ece', float('nan')):.4f}" for n in names) + " |")
     return "\n".join(lines)

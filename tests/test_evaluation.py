@@ -112,3 +112,46 @@ def test_evaluate_reads_csv_through_the_cli(tmp_path, tiny_rows):
     from_csv = evaluate("lexicon", p, n_boot=20)["models"]["lexicon"]
     from_jsonl = evaluate("lexicon", tiny_rows, n_boot=20)["models"]["lexicon"]
     assert from_csv["macro_f1"] == from_jsonl["macro_f1"] and from_csv["n"] == len(tiny_rows)
+
+
+def test_two_model_directories_with_the_same_name_are_both_kept(tmp_path, tiny_path, tiny_rows):
+    from lo_signals.models import save
+
+    texts = [r["text"] for r in tiny_rows]
+    first = save(LexiconScorer().fit(texts), tmp_path / "run-a" / "model", name="lex")
+    strict = LexiconScorer().fit(texts)
+    strict.thresholds_ = strict.thresholds_ + 0.3  # another model under the same name
+    second = save(strict, tmp_path / "run-b" / "model", name="lex")
+    report = evaluate([str(first), str(second), "lexicon"], tiny_path, tmp_path / "out", n_boot=20)
+    assert list(report["models"]) == [str(first), str(second), "lexicon"]
+    assert report["models"][str(first)]["model"]["path"] == str(first) and report["models"][str(second)]["model"]["path"] == str(second)
+    assert report["models"][str(first)]["macro_f1"] != report["models"][str(second)]["macro_f1"]
+    saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert len(saved["models"]) == 3 and f"| {first} | {second} | lexicon |" in report["table"]
+
+
+def test_evaluate_reads_one_column_per_label_and_another_text_column(tmp_path, tiny_rows):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from lo_signals.cli import app
+    from lo_signals.labels import LABELS
+
+    p = tmp_path / "columns.csv"
+    with open(p, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["comment", *LABELS])
+        for r in tiny_rows:
+            w.writerow([r["text"], *(int(label in r["labels"]) for label in LABELS)])
+    result = CliRunner().invoke(app, ["evaluate", "--model", "lexicon", "--data", str(p), "--text-column", "comment", "--n-boot", "20"])
+    assert result.exit_code == 0, result.output
+    listed = evaluate("lexicon", tiny_rows, n_boot=20)["models"]["lexicon"]
+    report = evaluate("lexicon", p, n_boot=20, text_column="comment")
+    assert report["models"]["lexicon"]["macro_f1"] == listed["macro_f1"]
+    # No aspirations in the data: said so, in the table and in a note, never "nan".
+    assert not report["aspirations_evaluated"] and "no aspirations column" in report["notes"][0]
+    assert "nan" not in report["table"] and "| aspirations macro F1 | not evaluated (no aspirations in the data) |" in report["table"]
+    assert "Aspirations were not evaluated" in " ".join(result.output.split()) and "nan" not in result.output
+    with_asp = evaluate("lexicon", tiny_rows, n_boot=20)
+    assert with_asp["aspirations_evaluated"] and with_asp["notes"] == []
