@@ -17,7 +17,7 @@ import numpy as np
 from .labels import LABELS, SIGNS, TAXONOMY
 from .rollup import group_keys
 
-__all__ = ["LABEL_COLOURS", "label_name", "chip_html", "legend_html", "highlight_html", "draw_profile", "profile_svg", "gap_svg"]
+__all__ = ["LABEL_COLOURS", "label_name", "chip_html", "legend_html", "highlight_html", "highlight_lexicon", "draw_profile", "profile_svg", "gap_svg"]
 
 #: One colour per label (colour-blind-safe Okabe-Ito palette), used in HTML and plots.
 LABEL_COLOURS = {
@@ -60,23 +60,50 @@ def legend_html() -> str:
     return " ".join(chip_html(label) for label in LABELS)
 
 
-def highlight_html(text: str, labels: Sequence[str], aspirations: Sequence[str] = ()) -> str:
+def highlight_lexicon(source: Any = None) -> Any:
+    """The compiled lexicon that highlights a model's evidence: the model's own.
+
+    Args:
+        source: The scoring model (its ``lexicon_data_``, the copy it was
+            fitted with and saved with, when it has one), a
+            :class:`~lo_signals.scorers.lexicon.LexiconData` or compiled
+            :class:`~lo_signals.scorers.lexicon.Lexicon`, or ``None`` for
+            the packaged lexicon (also the fallback for models without one,
+            such as the transformer).
+
+    Returns:
+        A compiled :class:`~lo_signals.scorers.lexicon.Lexicon`.
+    """
+    from .scorers.lexicon import Lexicon, LexiconData
+
+    if isinstance(source, Lexicon):
+        return source
+    if isinstance(source, LexiconData):
+        return source.compile()
+    data = getattr(source, "lexicon_data_", None) if source is not None else None
+    return data.compile() if data is not None else Lexicon.default()
+
+
+def highlight_html(text: str, labels: Sequence[str], aspirations: Sequence[str] = (), lexicon: Any = None) -> str:
     """HTML for one unit: lexicon evidence spans of its predicted labels highlighted, label chips after.
 
     Only spans of labels the model predicted are marked, so the highlighting
-    never contradicts the prediction. All text is escaped.
+    never contradicts the prediction; and the spans come from the scoring
+    model's own lexicon (pass the model as ``lexicon``), whose patterns and
+    negation scope fed its features, so a span the packaged lexicon would mark
+    but the model's would not is never shown. All text is escaped.
 
     Args:
         text: The unit's text.
         labels: Its predicted label ids.
         aspirations: Its predicted aspiration (rhetoric) ids.
+        lexicon: The scoring model, or its lexicon (see :func:`highlight_lexicon`);
+            ``None`` for the packaged lexicon.
 
     Returns:
         An HTML fragment.
     """
-    from .scorers.lexicon import Lexicon
-
-    hits = [h for h in Lexicon.default().match([text])[0] if h.label in labels and not h.aspiration]
+    hits = [h for h in highlight_lexicon(lexicon).match([text])[0] if h.label in labels and not h.aspiration]
     # Non-overlapping spans, earliest and longest first.
     chosen, last_end = [], -1
     for h in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):

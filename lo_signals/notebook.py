@@ -26,9 +26,20 @@ class ScoredTexts:
         labels: Predicted label ids per text.
         aspirations: Predicted aspiration ids per text.
         label_ids: Column order of ``proba``.
+        lexicon: The scoring model's own lexicon (``None``: the packaged one),
+            which highlights the evidence so that it agrees with the model.
     """
 
-    def __init__(self, texts: list[str], proba: np.ndarray, labels: list[list[str]], aspirations: list[list[str]], label_ids: Sequence[str]) -> None:
+    def __init__(
+        self,
+        texts: list[str],
+        proba: np.ndarray,
+        labels: list[list[str]],
+        aspirations: list[list[str]],
+        label_ids: Sequence[str],
+        lexicon: Any = None,
+    ) -> None:
+        self.lexicon = lexicon
         self.texts = texts
         self.proba = proba
         self.labels = labels
@@ -54,7 +65,7 @@ class ScoredTexts:
             if i >= limit:
                 rows.append(f"<li><em>… {len(self.texts) - limit} more</em></li>")
                 break
-            rows.append(f"<li style='margin:4px 0'>{highlight_html(t, lab, asp)}</li>")
+            rows.append(f"<li style='margin:4px 0'>{highlight_html(t, lab, asp, lexicon=self.lexicon)}</li>")
         return f"<div class='lo-signals'><div>{legend_html()}</div><ol>{''.join(rows)}</ol></div>"
 
     def __repr__(self) -> str:
@@ -87,7 +98,7 @@ def score_texts(texts: Sequence[str], model: Any = None) -> ScoredTexts:
     texts = _as_texts(texts)
     scorer = resolve(model)
     lp, _, labels, asps = scorer.predict_all(texts)
-    return ScoredTexts(texts, lp, labels, asps, scorer.labels_)
+    return ScoredTexts(texts, lp, labels, asps, scorer.labels_, lexicon=getattr(scorer, "lexicon_data_", None))
 
 
 def score_frame(df, text_col: str = "text", model: Any = None, batch_size: int = 5000, overwrite: bool = False):

@@ -210,6 +210,31 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
     )
 
 
+def _model_lexicon(model: Any, run: dict[str, Any]) -> Any:
+    """The lexicon of the model that scored the run, for highlighting (``None``: the packaged one).
+
+    ``model`` is a loaded model, a model name or a directory; when ``None``,
+    the model directory recorded in ``run.json``. Only the lexicon is read
+    (checked against the model's ``meta.json``), never the weights. A model
+    without a lexicon (the transformer), or one no longer on disk, falls back
+    to the packaged lexicon.
+    """
+    from .models import model_dir, read_meta
+    from .scorers.lexicon import LexiconData
+
+    if model is not None and not isinstance(model, (str, Path)):
+        return getattr(model, "lexicon_data_", None)
+    where = model if model is not None else (run.get("model") or {}).get("path")
+    if not where:
+        return None
+    try:
+        path = model_dir(where)
+        meta = read_meta(path)
+        return LexiconData.from_model_dir(path, meta) if meta.get("lexicon") else None
+    except (OSError, ValueError):
+        return None
+
+
 def _distinct_best(candidates: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     """The ``k`` most probable candidates with distinct texts."""
     seen: set[str] = set()
@@ -323,6 +348,7 @@ def write_report(
     path: str | Path | None = None,
     max_rows: int = 50,
     cluster: str | None = DEFAULT_CLUSTER,
+    model: Any = None,
 ) -> Path:
     """Write ``report.html`` for a scoring output directory.
 
@@ -344,6 +370,9 @@ def write_report(
             group: documents (``doc_id``) by default, a respondent id column
             for survey comments, ``None`` for units (see
             :func:`lo_signals.aggregate`).
+        model: The model that scored the run (loaded, a name or a
+            directory), whose own lexicon highlights the evidence; default:
+            the model directory recorded in ``run.json``.
 
     Returns:
         The path of the report.
@@ -384,11 +413,12 @@ def write_report(
         }
         for label in LABELS
     ]
+    lexicon = _model_lexicon(model, run)
     top = {
         label: [
             {
                 "html": highlight_html(str(r.get("text", "")), [x for x in str(r.get("labels", "")).split(";") if x],
-                                       [x for x in str(r.get("aspirations", "")).split(";") if x]),
+                                       [x for x in str(r.get("aspirations", "")).split(";") if x], lexicon=lexicon),
                 "path": r.get("path", ""),
                 "page": r.get("page", ""),
                 "p": r["_p"],

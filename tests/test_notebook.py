@@ -73,3 +73,55 @@ def test_arrays_and_series_are_accepted_like_lists():
     matplotlib.use("Agg")
     ax = lo_signals.plot_profile(df, by=pd.Series(["team"]), n_boot=20)
     assert {"a", "b"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+
+
+def _lexicon_without(pattern_word: str):
+    """The packaged lexicon less every pattern containing ``pattern_word``, as a model's own copy."""
+    import json
+
+    from lo_signals.scorers.lexicon import LexiconData
+
+    data = json.loads(LexiconData.read().raw)
+    for label, entries in data["labels"].items():
+        data["labels"][label] = [e for e in entries if pattern_word not in e["pattern"]]
+    return _data(json.dumps(data).encode())
+
+
+def _data(raw: bytes):
+    import hashlib
+
+    from lo_signals.scorers.lexicon import LexiconData
+
+    return LexiconData(raw, hashlib.sha256(raw).hexdigest())
+
+
+def test_highlighting_uses_the_scoring_models_own_lexicon():
+    import types
+
+    text = "Staff were blamed for the error"
+    assert "<mark" in highlight_html(text, ["blame_defensiveness"])  # the packaged lexicon marks "blamed"
+    own = _lexicon_without("blame")
+    model = types.SimpleNamespace(lexicon_data_=own)
+    # The model was fitted without those patterns: its explanation must not show them.
+    assert "<mark" not in highlight_html(text, ["blame_defensiveness"], lexicon=model)
+    assert "<mark" not in highlight_html(text, ["blame_defensiveness"], lexicon=own)
+
+
+def test_score_texts_highlights_with_the_models_lexicon():
+    import lo_signals
+
+    model = lo_signals.load()
+    scored = lo_signals.score_texts(["Staff were blamed for the error"], model=model)
+    assert scored.lexicon is model.lexicon_data_
+
+
+def test_negation_scope_is_defined_once():
+    import inspect
+
+    from lo_signals.scorers import lexicon, linear
+
+    assert linear.mark_negation.__defaults__ == (lexicon.NEGATION_WORD_WINDOW,)
+    # No other module spells the window out.
+    for module in (linear, lexicon):
+        source = inspect.getsource(module)
+        assert "window=4" not in source.replace(" ", "") and '"window", 5' not in source

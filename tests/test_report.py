@@ -309,3 +309,28 @@ def test_report_intervals_resample_documents_or_the_named_cluster(tmp_path):
     assert (width > 25).all()  # comment-level resampling gives about 8 points
     with pytest.raises(ValueError, match="cluster-column 'nope'"):
         write_report(out, cluster="nope")
+
+
+def test_report_highlights_with_the_lexicon_of_the_model_that_scored(tmp_path):
+    import json
+
+    from lo_signals.models import model_dir
+
+    units = pd.DataFrame({"doc_id": "d", "path": "a.txt", "page": "", "text": ["Staff were blamed for the error"],
+                          "labels": ["blame_defensiveness"], "aspirations": ""})
+    out = _fake_run(tmp_path / "run", units, {"a.txt": "txt"})
+    assert "<mark" in write_report(out, n_boot=0).read_text()  # no model recorded: the packaged lexicon
+    # A model fitted with a lexicon that has no blame patterns, recorded in run.json.
+    shipped = model_dir("default")
+    own = tmp_path / "model"
+    own.mkdir()
+    lexicon = json.loads((shipped / "lexicon.json").read_text())
+    lexicon["labels"]["blame_defensiveness"] = [e for e in lexicon["labels"]["blame_defensiveness"] if "blam" not in e["pattern"]]
+    (own / "lexicon.json").write_text(json.dumps(lexicon))
+    meta = json.loads((shipped / "meta.json").read_text())
+    import hashlib
+
+    meta["lexicon"]["sha256"] = hashlib.sha256((own / "lexicon.json").read_bytes()).hexdigest()
+    (own / "meta.json").write_text(json.dumps(meta))
+    (out / "run.json").write_text(json.dumps({"model": {"path": str(own)}}))
+    assert "<mark" not in write_report(out, n_boot=0).read_text()

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ..labels import LABELS, SIGNS, label_matrix
 from .base import BaseScorer, check_texts, tune_thresholds
-from .lexicon import LexiconData, LexiconUser
+from .lexicon import NEGATION_WORD_WINDOW, LexiconData, LexiconUser
 
 __all__ = ["LinearScorer", "mark_negation"]
 
@@ -26,7 +26,7 @@ _WORD_RE = re.compile(r"[A-Za-z0-9£%][A-Za-z0-9'’\-]*|[.,;:!?]")
 _BREAKS = {".", ",", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "yet", "while"}
 
 
-def mark_negation(text: str, cues: frozenset[str], window: int = 4) -> str:
+def mark_negation(text: str, cues: frozenset[str], window: int = NEGATION_WORD_WINDOW) -> str:
     """Lower-case and tokenise ``text``, prefixing words in a negation scope with ``neg_``.
 
     The scope is the ``window`` words after a negation cue, cut short at
@@ -35,7 +35,9 @@ def mark_negation(text: str, cues: frozenset[str], window: int = 4) -> str:
     Args:
         text: A unit of text.
         cues: Negation cue words (lower case).
-        window: How many words a cue reaches.
+        window: How many words a cue reaches (the model's scope is
+            :data:`~lo_signals.scorers.lexicon.NEGATION_WORD_WINDOW`, defined
+            beside the lexicon's own).
 
     Returns:
         The rewritten text, tokens joined by single spaces.
@@ -113,7 +115,7 @@ class LinearScorer(LexiconUser, BaseScorer):
     def _word_input(self, texts: Sequence[str]) -> list[str]:
         if self.features == "hybrid":
             cues = frozenset(self.lexicon.neg_cues)
-            return [mark_negation(t, cues) for t in texts]
+            return [mark_negation(t, cues, NEGATION_WORD_WINDOW) for t in texts]
         return [t.lower() for t in texts]
 
     def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
