@@ -435,10 +435,13 @@ def score_folder(
             "model": _model_record(scorer),
             "versions": {**library_versions(), "pandas": version("pandas")},
             "options": {
-                "inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "engine": engine,
+                "inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "engine": engine, "address": address,
                 "text_column": text_column, **asdict(options.limits), "follow_symlinks": follow_symlinks,
                 "keep_parts": keep_parts, "raw_csv": raw_csv, **inference,
             },
+            # The column each table's text was read from: text_column above when
+            # given, else what was detected (files.csv warns when another looked as likely).
+            "text_columns": {r.path: r.text_column for r in results if r.text_column},
             # What the run had to deal with besides the files (a stale lock recovered).
             "notes": [lock.recovered] if lock.recovered else [],
             "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),

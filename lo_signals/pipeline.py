@@ -135,6 +135,9 @@ class FileResult:
         part: Part-file stem holding its rows (batch runs), when ``ok``.
         sentence_columns: Keys of its unit rows, in first-seen order.
         document_columns: Keys of its document rows, in first-seen order.
+        text_column: The column a table's text was read from, given or
+            detected (a workbook's sheets may add more, comma-separated);
+            ``None`` for other files. ``run.json`` records it per file.
     """
 
     path: str
@@ -148,6 +151,7 @@ class FileResult:
     part: str | None = None
     sentence_columns: list[str] | None = None
     document_columns: list[str] | None = None
+    text_column: str | None = None
 
     def row(self) -> dict[str, Any]:
         """This result as a ``files.csv`` row."""
@@ -393,9 +397,13 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
         # Scored by an earlier run with identical content, model and options.
         return earlier
     batch = _Batch(model, store, result)
+    text_columns: list[str] = []
     try:
         for doc in source.documents():
             result.pages = doc.pages
+            if doc.text_column and doc.text_column not in text_columns:
+                text_columns.append(doc.text_column)
+                result.text_column = ", ".join(text_columns)
             # Segmentation bounds one document (and records what it split or
             # dropped on the source's warnings); a table's rows are bounded here, per file.
             room = options.limits.max_units - result.units - batch.pending_units

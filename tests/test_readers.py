@@ -934,3 +934,15 @@ def test_numbered_paragraph_wrapping_to_the_next_line_is_not_a_heading():
     para = [kind for kind, text in blocks if text.startswith("3.1 Thirty-four")]
     assert para == ["paragraph"]
     assert any(kind == "heading" and text.startswith("3.") and len(text) < 60 for kind, text in blocks)
+
+
+def test_text_column_candidates_name_rivals_only_when_they_are_sentences() -> None:
+    from lo_signals.readers._columns import text_column_candidates
+
+    long = "Nobody listened when we raised the staffing problem with the ward manager."
+    rows = [{"comment": long, "reason": "Workload", "job_title": "Senior Staff Nurse Band 6", "notes": long[:40]} for _ in range(5)]
+    assert text_column_candidates(list(rows[0]), rows) == ["comment", "notes"]
+    assert detect_text_column(list(rows[0]), rows) == "comment"
+    # One column of sentences and short codes: no rival.
+    assert text_column_candidates(["comment", "reason", "job_title"], rows) == ["comment"]
+    assert text_column_candidates(["q1", "q2"], [{"q1": long, "q2": long + " More."}]) == ["q2", "q1"]

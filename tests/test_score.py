@@ -423,3 +423,40 @@ def test_parquet_keeps_metadata_as_text_whatever_its_name(tmp_path):
     assert set(SENTENCE_TYPES) <= set(units.columns)
     html = write_report(out, by="response_rate", n_boot=0).read_text(encoding="utf-8")
     assert "response_rate" in html and ">high<" in html.replace(" ", "")
+
+
+def test_reader_losses_reach_files_csv_and_run_json_records_the_text_column(tmp_path, monkeypatch):
+    import json
+
+    from lo_signals.readers import _pdf as pdf_reader
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _pdf(src / "board.pdf", ["The ward sisters now teach the new starters together.", "Broken page.", "Managers listened when staff raised concerns."])
+    real = pdf_reader._pdf_page_lines
+
+    def second_page_fails(page):
+        if "Broken" in page.extract_text():
+            raise ValueError("bad content stream")
+        return real(page)
+
+    monkeypatch.setattr(pdf_reader, "_pdf_page_lines", second_page_fails)
+    pd.DataFrame({"id": [1, 2], "comment": GOOD[:2], "directorate": ["Surgery", "Medicine"]}).to_csv(src / "survey.csv", index=False)
+    pd.DataFrame({"positive_comments": GOOD[:2], "negative_comments": GOOD[2:]}).to_csv(src / "two.csv", index=False)
+    out = tmp_path / "out"
+    record = score_folder([src], out)
+    files = pd.read_csv(out / "files.csv", keep_default_na=False).set_index("path")
+    pdf = files.loc[str(src / "board.pdf")]
+    assert pdf["status"] == "ok" and pdf["units"] == 2
+    assert "1 of 3 page(s) could not be extracted (page 2: bad content stream)" in pdf["warnings"]
+    two = files.loc[str(src / "two.csv")]
+    assert two["status"] == "ok" and "'positive_comments'" in two["warnings"] and "'negative_comments'" in two["warnings"]
+    assert "--text-column" in two["warnings"]
+    assert files.loc[str(src / "survey.csv"), "warnings"] == ""  # one text column: nothing to say
+    run = json.loads((out / "run.json").read_text())
+    assert run["options"]["text_column"] is None
+    assert run["text_columns"] == {str(src / "survey.csv"): "comment", str(src / "two.csv"): "positive_comments"}
+    assert record["counts"]["with_warnings"] == 2
+    # A column given is recorded as given, and nothing is left to warn about.
+    given = score_folder([src / "two.csv"], tmp_path / "out2", text_column="negative_comments")
+    assert given["text_columns"] == {str(src / "two.csv"): "negative_comments"} and given["counts"]["with_warnings"] == 0

@@ -273,7 +273,7 @@ class FileSource:
         elif self.format == "html":
             text, blocks, encoding = parse_html(data)
         elif self.format == "pdf":
-            text, blocks, pages = parse_pdf(data)
+            text, blocks, pages = parse_pdf(data, self.warnings)
         else:  # docx
             text, blocks = parse_docx(data, self.limits.max_inflated_bytes, self.warnings)
         yield Document(

@@ -64,6 +64,8 @@ class Document:
             row of a table). The reader hashes each file once; callers that
             need a file's hash (resume keys, provenance) take it from here or
             from :attr:`FileSource.content_hash` instead of hashing again.
+        text_column: For tabular rows, the column the text was read from
+            (given, or detected); ``None`` otherwise.
     """
 
     doc_id: str
@@ -76,6 +78,7 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     file_hash: str = ""
+    text_column: str | None = None
 
 
 def document_id(path: str, file_hash: str) -> str:

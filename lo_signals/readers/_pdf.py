@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ._document import Block, ReadError, TextBuilder, clean, short, squash, unreadable_as
+from ._document import Block, ReadError, TextBuilder, Warnings, clean, short, squash, unreadable_as
 from .layout import (
     BULLET_RE,
     MULTI_NUMBER_RE,
@@ -209,7 +209,21 @@ def _pdf_continues(prev: _PdfLine, line: _PdfLine, last: str, s: str, width: int
     return line_continues(last, s, width)
 
 
-def parse_pdf(data: bytes) -> tuple[str, list[Block], int]:
+def parse_pdf(data: bytes, warnings: Warnings | None = None) -> tuple[str, list[Block], int]:
+    """A PDF's text and blocks, page by page, and its page count.
+
+    Args:
+        data: The file's bytes.
+        warnings: Receives one warning per page whose text could not be
+            extracted (the rest of the file is still read), so that the loss
+            reaches ``files.csv`` and not only the log.
+
+    Returns:
+        ``(text, blocks, pages)``.
+
+    Raises:
+        ReadError: When the PDF cannot be opened or has no text at all.
+    """
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError
 
@@ -235,6 +249,7 @@ def parse_pdf(data: bytes) -> tuple[str, list[Block], int]:
 
     pages: list[list[_PdfLine]] = []
     failures: list[str] = []
+    failed_pages: list[int] = []
     for i in range(n_pages):
         try:
             pages.append(_pdf_page_lines(reader.pages[i]))
@@ -242,8 +257,15 @@ def parse_pdf(data: bytes) -> tuple[str, list[Block], int]:
             logger.warning("page %d: text extraction failed: %s", i + 1, short(exc))
             failures.append(short(exc))
             pages.append([])
+            failed_pages.append(i + 1)
     if len(failures) == n_pages:
         raise ReadError("error", f"corrupt or truncated PDF: {failures[0]}")
+    if failures and warnings is not None:
+        # One line per file however many pages failed, naming the first few.
+        listed = ", ".join(map(str, failed_pages[:10])) + (", ..." if len(failed_pages) > 10 else "")
+        warnings.add(
+            f"text of {len(failed_pages)} of {n_pages} page(s) could not be extracted (page {listed}: {failures[0]}); those pages were not scored"
+        )
     if not any(pages):
         raise ReadError("empty", "no extractable text (scanned image PDF?)")
 

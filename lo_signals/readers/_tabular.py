@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._columns import cell_text, detect_text_column, json_safe, resolve_column
+from ._columns import ColumnChoice, cell_text, detect_text_column, json_safe, resolve_column
 from ._document import (
     CHUNK,
     Document,
@@ -75,7 +75,11 @@ def read_tabular(
     column = "?"
     meta = _MetaColumns(limits.max_meta_columns)
     cap = limits.max_cell_chars
+    # A detected column with a rival is a loss files.csv must show (a given one was chosen).
+    choice = ColumnChoice(warnings) if text_column is None else None
     for index, column, raw_text, row in rows:
+        if choice is not None:
+            choice.see(column, row)
         cell = cell_text(raw_text)
         if len(cell) > cap:
             warnings.add(
@@ -115,9 +119,12 @@ def read_tabular(
                 metadata=metadata,
                 content_hash=rh.hexdigest(),
                 file_hash=file_hash,
+                text_column=column,
             )
         if not piece_no:
             skipped += 1
+    if choice is not None:
+        choice.finish()
     if meta.dropped:
         warnings.add(meta.warning())
     if skipped:
