@@ -42,13 +42,13 @@ def _fail(message: str, code: int = 2) -> None:
 @app.command()
 def train(
     corpus: Annotated[Optional[Path], typer.Option(help="Corpus directory with train/dev/test.jsonl (default: ./corpora).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Where to write the model directories (default: the bundled models/).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Where to write the model directories (default: ./models-trained; never the installed package unless named here).")] = None,
     backend: Annotated[Optional[list[str]], typer.Option("--backend", help="lexicon, linear or default; repeat for several (default: all three).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     real: Annotated[bool, typer.Option("--real/--no-real", help="Add the stand-off real units (rebuilt from source snapshots) and tune on real dev; --no-real trains on the written corpus alone.")] = True,
     snapshots: Annotated[Optional[Path], typer.Option(help="Folder of source snapshots for the real units (default: $LO_SIGNALS_SNAPSHOTS or corpora/real/snapshots; see corpora/real/SOURCES.md).")] = None,
 ) -> None:
-    """Rebuild the shipped models from the written corpus and the real units (fixed seed: same predictions as shipped)."""
+    """Rebuild the shipped models from the written corpus and the real units into --out (fixed seed: same predictions as shipped)."""
     from .standoff import SnapshotError
     from .train import BACKENDS, train_models
 

@@ -373,16 +373,36 @@ def model_card(meta: dict[str, Any]) -> str:
     asp = dict(zip(meta.get("aspiration_labels", []), meta.get("aspiration_thresholds", [])))
     for label, thr in zip(meta.get("labels", []), meta.get("thresholds", [])):
         lines.append(f"| `{label}` | {thr:.2f} | {asp[label]:.2f} |" if label in asp else f"| `{label}` | {thr:.2f} | |")
-    lines += ["", "## Training data", ""]
+    use = meta.get("data_use") or {}
+    lines += ["", "## Data", ""]
+    if use:
+        lines.append(f"- fitted on: {', '.join(use.get('fit') or []) or 'nothing (this backend only tunes thresholds)'}")
+        lines.append(f"- thresholds tuned on: {', '.join(use.get('tune_thresholds') or []) or 'nothing'}")
+        lines.append(f"- held out (never used for fitting, tuning or choosing): {', '.join(use.get('held_out') or []) or 'none'}")
+        lines.append("")
+    lines += ["Files the fitting and tuning data came from:", ""]
     for fname, digest in (meta.get("training_data") or {}).items():
         lines.append(f"- `{fname}` sha256 `{digest}`")
+    if meta.get("held_out_data"):
+        lines += ["", "Files of the held-out test units:", ""]
+        for fname, digest in meta["held_out_data"].items():
+            lines.append(f"- `{fname}` sha256 `{digest}`")
     metrics = meta.get("metrics") or {}
     if metrics:
-        lines += ["", "## Evaluation (held-out splits only)", ""]
+        held_out = set(use.get("held_out") or [])
+        tuning = use.get("tuning_split")
+        lines += ["", "## Evaluation", ""]
         for split, m in metrics.items():
             if not isinstance(m, dict):
                 continue
-            lines.append(f"### {split}")
+            # Without a record of how the data was used, the split's name says it.
+            if split == tuning or (not use and "dev" in split):
+                role = "used to tune the thresholds: optimistic, not a held-out estimate"
+            elif split in held_out or (not use and "test" in split):
+                role = "held out"
+            else:
+                role = "use not recorded"
+            lines.append(f"### {split} ({role})")
             lines.append("")
             summary = {k: m[k] for k in ("macro_f1", "micro_f1", "rhetoric_fpr", "brier", "ece") if k in m}
             for key, value in summary.items():

@@ -11,7 +11,7 @@ fine-tuning lives in :mod:`lo_signals.finetuning`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,11 @@ from ._hashing import file_sha256
 from .corpus import SPLITS, LabelledData, corpus_dir, labelled_from_rows, read_jsonl, read_labelled
 from .evaluation import evaluate, markdown_table
 
-__all__ = ["train_models", "training_data", "TrainingData", "BACKENDS", "DEFAULT_PARAMS", "REAL_REPEAT"]
+__all__ = ["train_models", "training_data", "TrainingData", "BACKENDS", "DEFAULT_PARAMS", "REAL_REPEAT", "DEFAULT_OUT"]
+
+#: Where ``train_models`` writes when no folder is named: relative to the
+#: working directory, never inside the installed package.
+DEFAULT_OUT = Path("models-trained")
 
 #: Times each real training unit is repeated in the training set. The real
 #: units are what the models must handle, and the written corpus outnumbers
@@ -75,8 +79,14 @@ class TrainingData:
         train: Fitting data (written train, plus real train when used).
         dev: Threshold-tuning data (real dev when real units are used, else written dev).
         tests: Named test sets, real first: ``{"real_test": ..., "written_test": ...}``.
-        hashes: sha256 of every file the data came from, for ``meta.json``.
+        hashes: sha256 of every file the fitting and tuning data came from
+            (``training_data`` in ``meta.json``); a file of held-out units
+            only is not among them.
         real: Whether real units are in it.
+        held_out: sha256 of the files the test sets came from.
+        use: What each part was used for, for the model card: ``fit`` and
+            ``tune_thresholds`` (descriptions of the splits) and ``held_out``
+            (the test set names, never used for fitting, tuning or choosing).
     """
 
     train: LabelledData
@@ -84,6 +94,8 @@ class TrainingData:
     tests: dict[str, LabelledData]
     hashes: dict[str, str]
     real: bool
+    held_out: dict[str, str] = field(default_factory=dict)
+    use: dict[str, list[str]] = field(default_factory=dict)
 
 
 def training_data(
@@ -112,22 +124,32 @@ def training_data(
             missing; the message names each source and how to fetch it.
     """
     root = corpus_dir(corpus)
-    hashes = {f"{split}.jsonl": file_sha256(root / f"{split}.jsonl") for split in SPLITS}
+    sha = {split: file_sha256(root / f"{split}.jsonl") for split in SPLITS}
     written = {split: read_jsonl(root / f"{split}.jsonl") for split in SPLITS}
     tests = {"written_test": labelled_from_rows(written["test"], source=str(root / "test.jsonl"))}
+    held_out = {"test.jsonl": sha["test"]}
     if not real:
         return TrainingData(
             labelled_from_rows(written["train"], source=str(root / "train.jsonl")),
             labelled_from_rows(written["dev"], source=str(root / "dev.jsonl")),
-            tests, hashes, False,
+            tests, {"train.jsonl": sha["train"], "dev.jsonl": sha["dev"]}, False, held_out,
+            {"fit": ["written train (train.jsonl)"], "tune_thresholds": ["written dev (dev.jsonl)"], "held_out": ["written_test"]},
         )
     from .standoff import load_real_split, real_corpus_dir
 
     real_rows = {split: load_real_split(split, snapshots) for split in SPLITS}
-    hashes["real/units.jsonl"] = file_sha256(real_corpus_dir() / "units.jsonl")
+    units_sha = file_sha256(real_corpus_dir() / "units.jsonl")
+    # Written dev is not used when the real units are: real dev tunes the thresholds.
+    hashes = {"train.jsonl": sha["train"], "real/units.jsonl": units_sha}
     train = labelled_from_rows(written["train"] + real_rows["train"] * real_repeat, source="written + real train")
     dev = labelled_from_rows(real_rows["dev"], source="real dev")
-    return TrainingData(train, dev, {"real_test": labelled_from_rows(real_rows["test"], source="real test"), **tests}, hashes, True)
+    use = {
+        "fit": ["written train (train.jsonl)", "real train (the train split of real/units.jsonl)"],
+        "tune_thresholds": ["real dev (the dev split of real/units.jsonl)"],
+        "held_out": ["real_test", "written_test"],
+    }
+    tests = {"real_test": labelled_from_rows(real_rows["test"], source="real test"), **tests}
+    return TrainingData(train, dev, tests, hashes, True, {**held_out, "real/units.jsonl (test split)": units_sha}, use)
 
 
 def train_models(
@@ -144,7 +166,9 @@ def train_models(
 
     Args:
         corpus: Written corpus directory (``train/dev/test.jsonl``); found automatically when ``None``.
-        out: Directory to write model directories into; the repository's ``models/`` when ``None``.
+        out: Directory to write model directories into (created); ``./models-trained``
+            (:data:`DEFAULT_OUT`, in the working directory) when ``None``. Training
+            never writes into the installed package unless ``out`` names it.
         backends: Which of ``lexicon``, ``linear``, ``default`` to build.
         seed: Seed for every random choice.
         n_boot: Bootstrap resamples for the recorded intervals.
@@ -155,11 +179,9 @@ def train_models(
     Returns:
         ``{backend: model directory}``.
     """
-    from .models import bundled_models_dir
-
     say = progress or (lambda _msg: None)
     data = training_data(corpus, real=real, snapshots=snapshots)
-    out_dir = Path(out) if out is not None else bundled_models_dir()
+    out_dir = Path(out) if out is not None else DEFAULT_OUT
     written: dict[str, Path] = {}
     results: dict[str, dict[str, Any]] = {name: {} for name in data.tests}
     for backend in backends:
@@ -180,12 +202,19 @@ def train_models(
             m.pop("model", None)
         for name in data.tests:
             results[name][backend] = metrics[name]
+        tuned_only = RECIPES[backend][2] == "dev"
+        use = dict(data.use)
+        if tuned_only:  # the lexicon backend fits nothing: dev only sets its thresholds
+            use["fit"] = []
+        use["tuning_split"] = "real_dev" if data.real else "dev"
         path = model.save(
             out_dir / backend,
             name=backend,
-            training_data=data.hashes,
+            # A backend that only tunes thresholds learnt nothing from the train split.
+            training_data={k: v for k, v in data.hashes.items() if k != "train.jsonl"} if tuned_only else data.hashes,
             metrics=metrics,
             description=_DESCRIPTIONS[backend],
+            extra={"data_use": use, "held_out_data": data.held_out},
         )
         written[backend] = path
     if set(backends) == set(BACKENDS):

@@ -41,9 +41,13 @@ def test_shipped_models_record_the_data_they_learnt_from():
     meta = lo_signals.load().meta_
     recorded = meta["training_data"]
     root = corpus_dir()
-    for split in ("train", "dev", "test"):
-        assert recorded[f"{split}.jsonl"] == file_sha256(root / f"{split}.jsonl")
-    assert recorded["real/units.jsonl"] == file_sha256(REAL_UNITS)
+    # Only what fitted or tuned the model: written dev is unused (real dev tunes), test is held out.
+    assert recorded == {"train.jsonl": file_sha256(root / "train.jsonl"), "real/units.jsonl": file_sha256(REAL_UNITS)}
+    assert meta["held_out_data"]["test.jsonl"] == file_sha256(root / "test.jsonl")
+    assert meta["data_use"]["held_out"] == ["real_test", "written_test"]
+    card = (lo_signals.models.model_dir("default") / "README.md").read_text(encoding="utf-8")
+    assert "held-out splits only" not in card
+    assert "### real_dev (used to tune the thresholds" in card and "### real_test (held out)" in card
     # The new layout: the model carries the lexicon it was fitted with, hashed.
     path = lo_signals.models.model_dir("default")
     assert meta["lexicon"]["sha256"] == file_sha256(path / "lexicon.json")
@@ -77,7 +81,11 @@ def test_training_without_real_units_uses_written_dev_and_test(tmp_path):
     written = train_models(corpus, out=tmp_path / "models", backends=["linear"], n_boot=10, real=False)
     meta = read_meta(written["linear"])
     assert set(meta["metrics"]) == {"dev", "written_test"}
-    assert meta["training_data"] == {f"{s}.jsonl": file_sha256(corpus / f"{s}.jsonl") for s in ("train", "dev", "test")}
+    assert meta["training_data"] == {f"{s}.jsonl": file_sha256(corpus / f"{s}.jsonl") for s in ("train", "dev")}
+    assert meta["held_out_data"] == {"test.jsonl": file_sha256(corpus / "test.jsonl")}
+    card = (written["linear"] / "README.md").read_text(encoding="utf-8")
+    assert "- fitted on: written train (train.jsonl)" in card and "- thresholds tuned on: written dev (dev.jsonl)" in card
+    assert "### dev (used to tune the thresholds" in card and "### written_test (held out)" in card
     preds = lo_signals.load(written["linear"]).predict(["Nobody listens to the night staff.", "Agency spend fell by 0.3m."])
     assert len(preds) == 2 and all(label in lo_signals.LABELS for p in preds for label in p)
 
@@ -90,3 +98,16 @@ def test_training_with_real_units_names_the_missing_snapshots(tmp_path, monkeypa
     (real / "units.jsonl").write_bytes(REAL_UNITS.read_bytes())
     with pytest.raises(SnapshotError, match="no snapshot of .* clone it with"):
         load_real_split("train", root=real)
+
+
+def test_training_writes_to_a_folder_of_its_own_never_the_package(tmp_path, monkeypatch):
+    from lo_signals.models import bundled_models_dir
+
+    corpus = _tiny_corpus(tmp_path, n=60)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    before = {p: p.stat().st_mtime_ns for p in bundled_models_dir().rglob("*") if p.is_file()}
+    written = train_models(corpus, backends=["lexicon"], n_boot=5, real=False)
+    assert written["lexicon"].resolve() == (work / "models-trained" / "lexicon").resolve()
+    assert {p: p.stat().st_mtime_ns for p in bundled_models_dir().rglob("*") if p.is_file()} == before
