@@ -240,7 +240,7 @@ def score(
         except OutputLockedError as exc:
             _fail(str(exc), code=3)
         except KeyboardInterrupt:
-            _fail(f"interrupted; run the same command again to resume (files already scored are kept in {out})", code=130)
+            _fail(_interrupted(out), code=130)
         except (FileNotFoundError, ValueError, ImportError, OSError) as exc:
             _fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
@@ -249,6 +249,13 @@ def score(
     for note in run.get("notes", []):
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     counts = run["counts"]
+    if counts["files"] == 0:
+        # "see files.csv for the reasons" would send the user to an empty table.
+        _fail(
+            f"no files found in {', '.join(map(str, inputs))}: nothing was scored "
+            f"(files.csv in {out} lists no files because there were none)",
+            code=1,
+        )
     summary = ", ".join(f"{k.removeprefix('files_')} {v}" for k, v in counts.items() if k.startswith("files_"))
     warned = f", {counts['with_warnings']} with warnings" if counts.get("with_warnings") else ""
     out_console.print(f"{counts['files']} files ({summary}{warned}); {counts['documents']} documents, {counts['units']} units -> {out}", soft_wrap=True)
@@ -265,6 +272,19 @@ def score(
         out_console.print(f"report: {path}")
     if counts.get("files_ok", 0) == 0:
         _fail("no file could be scored; see files.csv for the reasons", code=1)
+
+
+def _interrupted(out: Path) -> str:
+    """What a Ctrl-C left behind, truthfully: scored files kept for a resume, or nothing."""
+    from .outdir import PARTS_DIR
+
+    parts = out / PARTS_DIR
+    # A part's marker (<stem>.json) is written last: each one is a file scored in full.
+    kept = sum(1 for _ in parts.glob("*.json")) if parts.is_dir() else 0
+    if kept:
+        return f"interrupted; {kept} scored file(s) are kept in {parts}: run the same command again to resume"
+    where = f" ({out} was not created)" if not out.exists() else ""
+    return f"interrupted before any file was scored, so nothing was kept{where}; run the same command again to start"
 
 
 @app.command()

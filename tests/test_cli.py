@@ -61,3 +61,35 @@ def test_error_messages_keep_their_brackets(tmp_path, monkeypatch):
     result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "--out", str(tmp_path / "o"), "--engine", "ray"])
     assert result.exit_code == 2
     assert "needs the [ray] extra" in result.output and "lo_signals[ray]" in result.output
+
+
+def test_an_empty_folder_says_there_was_nothing_to_score(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["score", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    line = " ".join(result.output.split())
+    assert "no files found in" in line and "lists no files because there were none" in line
+    assert "for the reasons" not in line
+    assert (tmp_path / "o" / "files.csv").read_text().strip() == "path,status,reason,bytes,pages,units,warnings"
+
+
+def test_ctrl_c_says_truthfully_what_was_kept(tmp_path, monkeypatch):
+    import lo_signals.score
+
+    (tmp_path / "a.txt").write_text("Staff were blamed for the outage.")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lo_signals.score, "score_folder", interrupted)
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "--out", str(tmp_path / "o")])
+    line = " ".join(result.output.split())
+    assert result.exit_code == 130 and "before any file was scored" in line and "was not created" in line
+    assert "kept in" not in line
+    monkeypatch.undo()
+    # After a run, its scored files are in the parts cache: an interruption now keeps them.
+    assert runner.invoke(app, ["score", str(tmp_path / "a.txt"), "--out", str(tmp_path / "o")]).exit_code == 0
+    monkeypatch.setattr(lo_signals.score, "score_folder", interrupted)
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "--out", str(tmp_path / "o")])
+    line = " ".join(result.output.split())
+    assert result.exit_code == 130 and "1 scored file(s) are kept in" in line and "to resume" in line
