@@ -148,7 +148,9 @@ def score_frame(df, text_col: str = "text", model: Any = None, batch_size: int =
     return out
 
 
-def plot_profile(scored, by: str | Sequence[str] | None = None, ax: Any = None, n_boot: int = 1000, title: str | None = None):
+def plot_profile(
+    scored, by: str | Sequence[str] | None = None, ax: Any = None, n_boot: int = 1000, title: str | None = None, top: int | None = 10
+):
     """Bar chart of evidence rates per 100 units (with 95% intervals) and the rhetoric rate per sign.
 
     Args:
@@ -158,6 +160,10 @@ def plot_profile(scored, by: str | Sequence[str] | None = None, ax: Any = None, 
         ax: A matplotlib Axes to draw on (a new figure when ``None``).
         n_boot: Bootstrap resamples for the intervals.
         title: Plot title.
+        top: With ``by``, draw only this many groups, the largest by units;
+            the title says how many smaller groups (and units) were left out.
+            ``None`` draws every group. Compare many groups with
+            :func:`lo_signals.aggregate`, which keeps them all.
 
     Returns:
         The matplotlib Axes.
@@ -168,7 +174,21 @@ def plot_profile(scored, by: str | Sequence[str] | None = None, ax: Any = None, 
         raise ImportError("plot_profile needs matplotlib: pip install matplotlib") from exc
     from .rollup import aggregate, group_keys
 
+    if top is not None and top < 1:
+        raise ValueError(f"top must be at least 1 (or None for every group), got {top}")
     agg = aggregate(scored, by=by, n_boot=n_boot)
+    note = ""
+    if group_keys(by) and top is not None and len(agg) > top:
+        # 92 directorates made a chart thousands of pixels tall with a 92-entry
+        # legend; past ten groups the colours repeat too. Keep the largest, in
+        # their usual order, and say what was left out.
+        kept = agg.nlargest(top, "units", keep="first").index
+        left = agg.drop(index=kept)
+        note = f"{top} largest of {len(agg):,} groups; {len(left):,} smaller ({int(left['units'].sum()):,} units) not shown"
+        agg = agg.loc[sorted(kept)].reset_index(drop=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.9 + 0.55 * len(LABELS) * max(1, len(agg) if group_keys(by) else 1) ** 0.5))
-    return draw_profile(agg, by=by, ax=ax, title=title)
+    draw_profile(agg, by=by, ax=ax, title=title)
+    if note:
+        ax.set_title(f"{ax.get_title()}\n{note}", fontsize="medium")
+    return ax

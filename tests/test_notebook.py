@@ -125,3 +125,28 @@ def test_negation_scope_is_defined_once():
     for module in (linear, lexicon):
         source = inspect.getsource(module)
         assert "window=4" not in source.replace(" ", "") and '"window", 5' not in source
+
+
+def test_plot_profile_with_many_groups_draws_the_largest_and_says_what_it_left_out():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # 92 directorates, directorate i with i + 1 units: the ten largest are d82..d91.
+    rows = [{"labels": "open_dialogue" if j % 2 else "", "aspirations": "", "directorate": f"d{i:02d}"} for i in range(92) for j in range(i + 1)]
+    df = pd.DataFrame(rows)
+    ax = lo_signals.plot_profile(df, by="directorate", n_boot=0)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [g for g in legend if g.startswith("d")] == [f"d{i}" for i in range(82, 92)]
+    assert len(ax.patches) == 10 * len(LABELS)
+    left_units = sum(range(1, 83))
+    assert f"10 largest of 92 groups; 82 smaller ({left_units:,} units) not shown" in ax.get_title()
+    width, height = ax.figure.get_size_inches() * ax.figure.dpi
+    assert height < 1200, f"{height:.0f} px tall"
+    plt.close(ax.figure)
+    every = lo_signals.plot_profile(df.head(sum(range(1, 13))), by="directorate", n_boot=0, top=None)
+    assert len(every.patches) == 12 * len(LABELS) and "not shown" not in every.get_title()
+    plt.close(every.figure)
+    with pytest.raises(ValueError, match="top must be at least 1"):
+        lo_signals.plot_profile(df, by="directorate", top=0)
