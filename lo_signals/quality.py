@@ -77,6 +77,10 @@ def _is_heading(text: str, words: list[str], cfg: dict[str, Any]) -> bool:
     if not content:
         return True
     capitalised = sum(w[0].isupper() for w in content)
+    # Title Case throughout is a heading even with a verb ("Lessons Learned From The Review");
+    # mostly capitalised is one only when short or verbless.
+    if capitalised >= 0.9 * len(content):
+        return True
     return capitalised >= 0.6 * len(content) and not (len(words) > 6 and _has_clause(words, cfg))
 
 
@@ -143,8 +147,8 @@ def unit_quality(text: str, language: str | None = None) -> str:
 
 # Words an English sentence does not end on: a unit ending on one was cut off.
 _DANGLING = frozenset(
-    """the a an of and or but that which whose than because while whether our their his her its my
-    your these those not no such into onto upon""".split()
+    """the a an to of and or but that which whose than because while whether our their his her its
+    my your these those not no such into onto upon""".split()
 )
 
 

@@ -196,7 +196,9 @@ def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[l
     tot_flags = tot_judged = tot_yes = 0
     weighted = 0.0
     genre_units = Counter(u["genre"] for u in units)
+    register_units = Counter(u["register"] for u in units)
     genre_stats: dict = defaultdict(lambda: Counter())
+    register_stats: dict = defaultdict(lambda: Counter())
     for label in scorer.labels_:
         flagged = [i for i, row in enumerate(labels) if label in row]
         judged = [cache[key_of(units[i]["sha256"], label)] for i in flagged if key_of(units[i]["sha256"], label) in cache]
@@ -216,12 +218,12 @@ def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[l
         if judged:
             weighted += len(flagged) * yes / len(judged)
         for i in flagged:
-            g = units[i]["genre"]
-            genre_stats[g]["flags"] += 1
             k = key_of(units[i]["sha256"], label)
-            if k in cache:
-                genre_stats[g]["judged"] += 1
-                genre_stats[g]["right"] += cache[k]["final"] == "yes"
+            for stats, group in ((genre_stats, units[i]["genre"]), (register_stats, units[i]["register"])):
+                stats[group]["flags"] += 1
+                if k in cache:
+                    stats[group]["judged"] += 1
+                    stats[group]["right"] += cache[k]["final"] == "yes"
     lo, hi = wilson(tot_yes, tot_judged)
     out["all"] = {
         "flags": tot_flags,
@@ -234,16 +236,19 @@ def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[l
         # share of all flags that are right, when labels were sampled unequally.
         "precision_flag_weighted": weighted / tot_flags if tot_flags and tot_judged else None,
     }
-    for g, c in sorted(genre_stats.items()):
-        lo, hi = wilson(c["right"], c["judged"])
-        out["per_genre"][g] = {
-            "units": genre_units[g],
-            "flags": c["flags"],
-            "per_100": 100 * c["flags"] / genre_units[g],
-            "judged": c["judged"],
-            "precision": c["right"] / c["judged"] if c["judged"] else None,
-            "ci95": [lo, hi],
-        }
+    for key, stats, counts in (("per_genre", genre_stats, genre_units), ("per_register", register_stats, register_units)):
+        out[key] = {}
+        for g in sorted(counts):
+            c = stats.get(g, Counter())
+            lo, hi = wilson(c["right"], c["judged"])
+            out[key][g] = {
+                "units": counts[g],
+                "flags": c["flags"],
+                "per_100": 100 * c["flags"] / counts[g],
+                "judged": c["judged"],
+                "precision": c["right"] / c["judged"] if c["judged"] else None,
+                "ci95": [lo, hi],
+            }
     return out
 
 
@@ -276,9 +281,10 @@ def cmd_precision(args) -> None:
     lines.append(f"| **all labels** | {a['flags']} | {a['per_100']:.2f} | {a['judged']} | {a['right']} | {_fmt(a['precision_judged'], a['ci95'])} |")
     if a["precision_flag_weighted"] is not None:
         lines += ["", f"Share of all flags that are right (each label's precision weighted by its flags): {a['precision_flag_weighted']:.2f}."]
-    lines += ["", "| genre | units | flags | per 100 units | judged | precision [95% CI] |", "|---|---|---|---|---|---|"]
-    for g, r in table["per_genre"].items():
-        lines.append(f"| {g} | {r['units']} | {r['flags']} | {r['per_100']:.2f} | {r['judged']} | {_fmt(r['precision'], r['ci95'])} |")
+    for key, head in (("per_register", "register"), ("per_genre", "genre")):
+        lines += ["", f"| {head} | units | flags | per 100 units | judged | precision [95% CI] |", "|---|---|---|---|---|---|"]
+        for g, r in table[key].items():
+            lines.append(f"| {g} | {r['units']} | {r['flags']} | {r['per_100']:.2f} | {r['judged']} | {_fmt(r['precision'], r['ci95'])} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
@@ -310,11 +316,76 @@ def choose_thresholds(units: list[dict], proba: np.ndarray, label_ids, current, 
     return out
 
 
+def precision_first(units: list[dict], proba: np.ndarray, label_ids, current, lab_proba: np.ndarray, lab_y: np.ndarray,
+                    target: float, min_recall: float, min_judged: int = 5) -> dict:
+    """Per label: precision on the natural-prevalence dev pool first, then recall on labelled dev.
+
+    Candidates are the current threshold and 0.30 .. 0.95; a candidate must keep
+    at least ``min_recall`` of the labelled dev positives. Among those, the
+    lowest one whose judged dev-pool precision reaches ``target`` (with at
+    least ``min_judged`` judged flags) wins; if none does, the one with the
+    highest judged precision (ties to the higher threshold: precision first).
+    """
+    cache = judgements()
+    out = {}
+    grid = sorted({round(float(t), 2) for t in np.arange(0.30, 0.951, 0.05)})
+    for j, label in enumerate(label_ids):
+        judged = [(proba[i, j], cache[k]["final"] == "yes") for i in range(len(units)) if (k := key_of(units[i]["sha256"], label)) in cache]
+        rows = []
+        for t in sorted({float(current[j]), *grid}):
+            above = [y for p, y in judged if p >= t]
+            pos = lab_y[:, j] == 1
+            recall = float((lab_proba[pos, j] >= t).mean()) if pos.any() else 0.0
+            prec = sum(above) / len(above) if len(above) >= min_judged else None
+            rows.append({"t": t, "judged": len(above), "right": int(sum(above)), "precision": prec, "labelled_dev_recall": round(recall, 3)})
+        ok = [r for r in rows if r["labelled_dev_recall"] >= min_recall]
+        hit = [r for r in ok if r["precision"] is not None and r["precision"] >= target]
+        if hit:
+            pick, why = hit[0], f"lowest threshold with judged dev-pool precision >= {target}"
+        else:
+            with_p = [r for r in ok if r["precision"] is not None]
+            pick = max(with_p, key=lambda r: (r["precision"], r["t"])) if with_p else {"t": float(current[j])}
+            why = f"no threshold reaches {target} on the dev pool while keeping labelled-dev recall >= {min_recall}: highest judged precision"
+        out[label] = {"threshold": pick["t"], "previous": float(current[j]), "why": why, "curve": rows}
+    return out
+
+
 def cmd_thresholds(args) -> None:
+    import lo_signals
+    from lo_signals.corpus import read_labelled
+    from lo_signals.labels import LABELS
+
     units = pool_units(args.role)
     scorer, proba, _ = score_pool(units, args.model)
-    res = choose_thresholds(units, proba, scorer.labels_, scorer.thresholds_, args.target)
-    print(json.dumps(res, indent=1))
+    dev = read_labelled(args.labelled, LABELS)
+    lab_proba = scorer.predict_proba(dev.texts)
+    res = precision_first(units, proba, scorer.labels_, scorer.thresholds_, lab_proba, dev.y, args.target, args.min_recall)
+    record = {
+        "model": args.model,
+        "pool": args.role,
+        "labelled_dev": args.labelled,
+        "target_precision": args.target,
+        "min_labelled_dev_recall": args.min_recall,
+        "thresholds": {k: v["threshold"] for k, v in res.items()},
+        "detail": res,
+    }
+    print(json.dumps(record["thresholds"], indent=1))
+    if args.write:
+        Path(args.write).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    if args.apply:
+        from lo_signals.models import read_meta, write_meta
+
+        meta = read_meta(args.apply)
+        meta["thresholds"] = [record["thresholds"][label] for label in meta["labels"]]
+        meta["threshold_source"] = {
+            "rule": "precision first on the natural-prevalence dev pool (judged blind), then recall on labelled real dev",
+            "file": "corpora/audit/thresholds-default.json",
+            "target_precision": args.target,
+            "min_labelled_dev_recall": args.min_recall,
+        }
+        write_meta(args.apply, meta)
+        lo_signals.load(args.apply)  # must still load and verify
+        print(f"applied to {args.apply}/meta.json")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -341,6 +412,10 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--role", default="dev_pool")
     t.add_argument("--model", default="default")
     t.add_argument("--target", type=float, default=0.8)
+    t.add_argument("--min-recall", type=float, default=0.25, help="labelled-dev recall each label must keep")
+    t.add_argument("--labelled", default="corpora/real/build/dev.jsonl")
+    t.add_argument("--write", help="record the choice (e.g. corpora/audit/thresholds-default.json)")
+    t.add_argument("--apply", help="write the thresholds into this model directory's meta.json")
     t.set_defaults(fn=cmd_thresholds)
     args = ap.parse_args(argv)
     args.fn(args)
