@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._hashing import file_sha256
 from .corpus import SPLITS, LabelledData, corpus_dir, labelled_from_rows, read_jsonl, read_labelled
 from .evaluation import evaluate, markdown_table
@@ -152,6 +154,20 @@ def training_data(
     return TrainingData(train, dev, tests, hashes, True, {**held_out, "real/units.jsonl (test split)": units_sha}, use)
 
 
+#: Precision-first thresholds chosen on the natural-prevalence dev pool, per backend (see corpora/audit/audit.py).
+PRECISION_THRESHOLDS = {"default": Path(__file__).resolve().parent.parent / "corpora" / "audit" / "thresholds-default.json"}
+
+
+def _precision_first_thresholds(backend: str) -> dict[str, Any] | None:
+    """The recorded precision-first thresholds of a backend, when the repository has them."""
+    import json
+
+    path = PRECISION_THRESHOLDS.get(backend)
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def train_models(
     corpus: str | Path | None = None,
     out: str | Path | None = None,
@@ -194,6 +210,12 @@ def train_models(
                 data.train.texts, data.train.y, aspirations=data.train.a,
                 X_dev=data.dev.texts, y_dev=data.dev.y, aspirations_dev=data.dev.a,
             )
+        precision_first = _precision_first_thresholds(backend) if data.real else None
+        if precision_first is not None:
+            # The shipped default's thresholds are chosen for precision on a
+            # natural-prevalence dev pool, judged blind (corpora/audit/audit.py
+            # thresholds): real dev's cue-selected positives overstate precision.
+            model.thresholds_ = np.asarray([precision_first["thresholds"][label] for label in model.labels_], dtype=float)
         model.meta_ = {"name": backend}
         say(f"evaluating {backend} on " + ", ".join(["dev", *data.tests]))
         sets = {"real_dev" if data.real else "dev": data.dev, **data.tests}
@@ -207,6 +229,11 @@ def train_models(
         if tuned_only:  # the lexicon backend fits nothing: dev only sets its thresholds
             use["fit"] = []
         use["tuning_split"] = "real_dev" if data.real else "dev"
+        extra = {"data_use": use, "held_out_data": data.held_out}
+        if precision_first is not None:
+            use["tuning_split"] = "audit dev pool (judged flags) then real_dev recall"
+            extra["threshold_source"] = {k: precision_first[k] for k in ("pool", "target_precision", "min_labelled_dev_recall")}
+            extra["threshold_source"]["file"] = "corpora/audit/thresholds-default.json"
         path = model.save(
             out_dir / backend,
             name=backend,
@@ -214,7 +241,7 @@ def train_models(
             training_data={k: v for k, v in data.hashes.items() if k != "train.jsonl"} if tuned_only else data.hashes,
             metrics=metrics,
             description=_DESCRIPTIONS[backend],
-            extra={"data_use": use, "held_out_data": data.held_out},
+            extra=extra,
         )
         written[backend] = path
     if set(backends) == set(BACKENDS):
