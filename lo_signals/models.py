@@ -350,11 +350,49 @@ def _lexicon_line(lex: dict[str, Any] | None) -> str:
     return f"{lex.get('version')} (sha256 `{str(lex.get('sha256'))[:12]}…`{where})"
 
 
+def _natural_prevalence_lines(table: dict[str, Any] | None) -> list[str]:
+    """The card's lead section: precision of what the model flags in unseen real documents, judged blind."""
+    if not table:
+        return []
+
+    def cell(r: dict[str, Any]) -> str:
+        p = r.get("precision", r.get("precision_judged"))
+        if p is None:
+            return "not judged"
+        lo, hi = r.get("ci95", [0, 0])
+        return f"{p:.2f} [{lo:.2f}, {hi:.2f}]"
+
+    lines = [
+        "## Precision at natural prevalence (read this first)",
+        "",
+        f"What this model flags in {table.get('units', 0):,} units of whole real documents from sources and genres it "
+        f"never saw ({table.get('pool', 'the audit pool')}), judged blind and strictly; {table.get('command', '')}",
+        "",
+        "| label | flags per 100 units | judged | precision [95% CI] |",
+        "|---|---|---|---|",
+    ]
+    for label, r in (table.get("per_label") or {}).items():
+        lines.append(f"| `{label}` | {r['per_100']:.2f} | {r['judged']} | {cell(r)} |")
+    a = table.get("all") or {}
+    if a:
+        weighted = a.get("precision_flag_weighted")
+        lines.append(f"| all labels | {a['per_100']:.2f} | {a['judged']} | {cell(a)} |")
+        if weighted is not None:
+            lines += ["", f"Share of all its flags that are right (labels weighted by their flags): {weighted:.2f}."]
+    regs = table.get("per_register") or {}
+    if regs:
+        lines += ["", "| register | units | flags per 100 units | judged | precision [95% CI] |", "|---|---|---|---|---|"]
+        for reg, r in regs.items():
+            lines.append(f"| {reg} | {r['units']} | {r['per_100']:.2f} | {r['judged']} | {cell(r)} |")
+    return lines + [""]
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """Render a Markdown model card from ``meta.json`` contents."""
     lines = [f"# lo_signals model: {meta.get('name', '?')}", ""]
     if meta.get("description"):
         lines += [meta["description"], ""]
+    lines += _natural_prevalence_lines(meta.get("natural_prevalence"))
     lines += [
         "## Summary",
         "",

@@ -231,7 +231,7 @@ def train_models(
         use["tuning_split"] = "real_dev" if data.real else "dev"
         extra = {"data_use": use, "held_out_data": data.held_out}
         if precision_first is not None:
-            use["tuning_split"] = "audit dev pool (judged flags) then real_dev recall"
+            use["tune_thresholds"] = ["audit dev pool (judged flags of natural-prevalence text) for precision", *use.get("tune_thresholds", [])]
             extra["threshold_source"] = {k: precision_first[k] for k in ("pool", "target_precision", "min_labelled_dev_recall")}
             extra["threshold_source"]["file"] = "corpora/audit/thresholds-default.json"
         path = model.save(
