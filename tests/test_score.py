@@ -119,7 +119,10 @@ def test_offsets_point_into_the_extracted_text(torture):
     for row in df.itertuples():
         assert doc.text[row.start : row.end] == row.text
     assert len(df) == len(GOOD)
-    assert "blame_defensiveness" in df.iloc[3]["labels"]
+    # Retaliation for raising concerns: blame is by far this unit's most likely label (whether it
+    # passes the precision-first threshold is the model's business, checked in the model tests).
+    row = df.iloc[3]
+    assert row["blame_defensiveness"] > 0.5 and row["blame_defensiveness"] == max(row[label] for label in LABELS)
     assert df.attrs["files"][0]["status"] == "ok"
 
 
