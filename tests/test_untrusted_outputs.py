@@ -441,3 +441,19 @@ def test_cli_notes_a_recovered_lock_and_takes_the_new_options(formula_input: Pat
     files = pd.read_csv(out / "files.csv", keep_default_na=False)
     assert files["warnings"][0] == "3 column(s) not carried into the outputs, over the 1 kept (--max-meta-columns): score, site, note"
     assert list(pd.read_csv(out / "sentences.csv").columns)[-1] == "=cmd"
+
+
+def test_wide_csv_reads_only_the_kept_columns(tmp_path: Path) -> None:
+    # 2,000 columns, the text last: found, and only 50 other columns parsed.
+    path = tmp_path / "wide.csv"
+    header = [f"q{i}" for i in range(2_000)] + ["comment"]
+    rows = [",".join([str(i)] * 2_000 + [f"{GOOD} ({i})"]) for i in range(30)]
+    path.write_text(",".join(header) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    source = open_file(path)
+    docs = list(source.documents())
+    assert [d.text for d in docs] == [f"{GOOD} ({i})" for i in range(30)]
+    assert all(list(d.metadata) == [f"q{i}" for i in range(50)] for d in docs)
+    assert docs[7].metadata["q49"] == "7"
+    (warning,) = source.warnings.messages()
+    assert warning.startswith("1,950 column(s) not carried into the outputs, over the 50 kept (--max-meta-columns): q50, q51,")
+    assert warning.endswith("q69 and 1,930 more")

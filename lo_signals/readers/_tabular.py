@@ -63,8 +63,9 @@ def read_tabular(
     file_hash = h.hexdigest()
     # Rows of the same bytes at another path are other documents (see document_id).
     file_id = document_id(shown, file_hash)
+    meta = _MetaColumns(limits.max_meta_columns)
     if fmt == "csv":
-        rows, encoding = _csv_rows(p, text_column)
+        rows, encoding = _csv_rows(p, text_column, meta)
     elif fmt == "xlsx":
         rows, encoding = _xlsx_rows(p, text_column, limits.max_inflated_bytes, warnings), None
     elif fmt == "jsonl":
@@ -73,7 +74,6 @@ def read_tabular(
         rows, encoding = _parquet_rows(p, text_column, limits.max_inflated_bytes), None
     produced = skipped = 0
     column = "?"
-    meta = _MetaColumns(limits.max_meta_columns)
     cap = limits.max_cell_chars
     # A detected column with a rival is a loss files.csv must show (a given one was chosen).
     choice = ColumnChoice(warnings) if text_column is None else None
@@ -195,6 +195,13 @@ class _MetaColumns:
             out[key] = json_safe(v)
         return out
 
+    def drop(self, names: Sequence[str]) -> None:
+        """Record columns left out before any row was read (a wide CSV reads only the kept ones)."""
+        for name in names:
+            if len(self.dropped) >= _DROPPED_REMEMBERED:
+                break
+            self.dropped[name] = None
+
     def warning(self) -> str:
         names = [n if len(n) <= 40 else n[:39] + "…" for n in itertools.islice(self.dropped, _COLUMNS_SHOWN)]
         more = f" and {len(self.dropped) - len(names):,} more" if len(self.dropped) > len(names) else ""
@@ -258,8 +265,10 @@ def _detect_csv_encoding(p: Path) -> tuple[str, str, bytes]:
     return "latin-1", "latin-1", head
 
 
-# Most cells in one chunk of CSV rows (2,000 rows of up to 100 columns).
+# Most cells in one chunk of CSV rows (2,000 rows of up to 100 columns), and
+# the rows of every column a wide CSV's text column is chosen on.
 _CHUNK_CELLS = 200_000
+_WIDE_SAMPLE_ROWS = 50
 
 
 def _sniff_separator(first_line: str, default: str) -> str:
@@ -268,7 +277,7 @@ def _sniff_separator(first_line: str, default: str) -> str:
     return best if counts[best] > 0 else default
 
 
-def _csv_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
+def _csv_rows(p: Path, text_column: str | None, meta: _MetaColumns | None = None) -> tuple[_RowIter, str]:
     import pandas as pd
 
     codec, recorded, head = _detect_csv_encoding(p)
@@ -279,29 +288,39 @@ def _csv_rows(p: Path, text_column: str | None) -> tuple[_RowIter, str]:
         decoded_head = head.decode("latin-1")
     first_line = next((ln for ln in decoded_head.lstrip("\ufeff").splitlines() if ln.strip()), "")
     sep = default_sep if p.suffix.lower() == ".tsv" else _sniff_separator(first_line, default_sep)
-    # A chunk holds rows x columns cells as Python strings: a 20,000-column
-    # export gets fewer rows per chunk, so memory stays flat however wide.
-    chunk_rows = max(10, min(2000, _CHUNK_CELLS // (first_line.count(sep) + 1)))
+    options: dict[str, Any] = dict(
+        sep=sep, encoding=codec, dtype=str, keep_default_na=False, na_filter=False,
+        skip_blank_lines=True, quotechar='"', on_bad_lines="error",
+    )
 
     def rows() -> _RowIter:
+        column: str | None = None
+        usecols: list[int] | None = None
         try:
-            reader = pd.read_csv(
-                p,
-                sep=sep,
-                encoding=codec,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                chunksize=chunk_rows,
-                skip_blank_lines=True,
-                quotechar='"',
-                on_bad_lines="error",
-            )
+            header = [str(c) for c in pd.read_csv(p, nrows=0, **options).columns]
+            if meta is not None and len(header) > meta.limit + 1:
+                # A wide table: the text column is chosen on a few rows of
+                # every column, then only it and the metadata columns kept
+                # are parsed, so a 20,000-column export costs what a narrow
+                # one does and its other columns never reach the outputs.
+                sample = pd.read_csv(p, nrows=_WIDE_SAMPLE_ROWS, **options)
+                records = [dict(zip(header, r)) for r in sample.to_numpy(dtype=object).tolist()]
+                column = resolve_column(text_column, header) if text_column is not None else detect_text_column(header, records)
+                at = header.index(column)
+                usecols = sorted([at] + [i for i in range(len(header)) if i != at][: meta.limit])
+                kept = set(usecols)
+                meta.drop([c for i, c in enumerate(header) if i not in kept])
+            # A chunk holds rows x columns cells as Python strings: fewer rows
+            # per chunk for wider tables keeps memory flat.
+            width = len(usecols) if usecols is not None else len(header)
+            chunk_rows = max(10, min(2000, _CHUNK_CELLS // max(1, width)))
+            reader = pd.read_csv(p, chunksize=chunk_rows, usecols=usecols, **options)
+        except ReadError:
+            raise
         except pd.errors.EmptyDataError:
             raise ReadError("empty", "CSV file has no columns or rows") from None
         except Exception as exc:
             raise ReadError("error", f"could not parse CSV: {short(exc)}") from None
-        column: str | None = None
         index = 0
         try:
             with reader:
