@@ -269,14 +269,27 @@ def inference_options(device: str | None, precision: str | None, batch_size: int
 
 
 def score_options(
-    inputs: Sequence[str | Path], text_column: str | None, max_bytes: int | None, limits: Limits | None, follow_symlinks: bool
+    inputs: Sequence[str | Path],
+    text_column: str | None,
+    max_bytes: int | None,
+    limits: Limits | None,
+    follow_symlinks: bool,
+    register: str | None = None,
 ) -> ScoreOptions:
-    """The per-file options of a run (``max_bytes`` overrides ``limits.max_bytes``)."""
+    """The per-file options of a run (``max_bytes`` overrides ``limits.max_bytes``).
+
+    Raises:
+        ValueError: If ``register`` is not one of :data:`lo_signals.register.REGISTER_CHOICES`.
+    """
+    from .register import REGISTER_CHOICES
+
+    if register is not None and register not in REGISTER_CHOICES:
+        raise ValueError(f"register must be one of {', '.join(REGISTER_CHOICES)}, not {register!r}")
     limits = limits or Limits()
     if max_bytes is not None:
         limits = replace(limits, max_bytes=max_bytes)
     roots = None if follow_symlinks else tuple(str(i) for i in inputs)
-    return ScoreOptions(text_column=text_column, limits=limits, roots=roots)
+    return ScoreOptions(text_column=text_column, limits=limits, roots=roots, register=register)
 
 
 def plan(
@@ -348,6 +361,7 @@ def score_folder(
     device: str | None = None,
     precision: str | None = None,
     batch_size: int | None = None,
+    register: str | None = None,
 ) -> dict[str, Any]:
     """Score every file under ``inputs`` and write the output tables to ``out``.
 
@@ -364,6 +378,10 @@ def score_folder(
         workers: Processes to score with.
         fmt: ``csv`` or ``parquet`` for the sentences table.
         text_column: Text column of tabular files (detected when obvious).
+        register: The register of every input (``staff_feedback``,
+            ``board_paper``, ``inquiry_report`` or ``other``); by default a
+            table's ``register`` column, else inferred from content and file
+            names (``register_source`` in ``documents.csv`` and ``files.csv``).
         max_bytes: Files larger than this are skipped with a reason
             (default 50 MB; overrides ``limits.max_bytes``).
         limits: Resource bounds (:class:`lo_signals.readers.Limits`): size
@@ -406,7 +424,7 @@ def score_folder(
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, got {fmt!r}")
     inference = inference_options(device, precision, batch_size)
-    options = score_options(inputs, text_column, max_bytes, limits, follow_symlinks)
+    options = score_options(inputs, text_column, max_bytes, limits, follow_symlinks, register)
     scorer, worker_model, files = plan(inputs, model, options, workers=workers, engine=engine, inference=inference)
     out = Path(out)
     parts_dir = out / PARTS_DIR
@@ -437,7 +455,7 @@ def score_folder(
             "options": {
                 "inputs": [str(i) for i in inputs], "workers": workers, "format": fmt, "engine": engine, "address": address,
                 "text_column": text_column, **asdict(options.limits), "follow_symlinks": follow_symlinks,
-                "keep_parts": keep_parts, "raw_csv": raw_csv, **inference,
+                "keep_parts": keep_parts, "raw_csv": raw_csv, "register": register, **inference,
             },
             # The column each table's text was read from: text_column above when
             # given, else what was detected (files.csv warns when another looked as likely).

@@ -187,6 +187,7 @@ def score(
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = False,
     by: Annotated[Optional[str], typer.Option(help="With --report: compare groups of this column (comma-separate several: directorate,staff_group).")] = None,
     cluster_column: Annotated[str, typer.Option("--cluster-column", help="With --report: the intervals resample whole clusters of this column within each group (doc_id: documents; a respondent id column for survey comments; 'none': single units).")] = "doc_id",
+    register: Annotated[Optional[str], typer.Option(help="The register of every input: staff_feedback, board_paper, inquiry_report or other (default: a table's register column, else read from content and file names; see register_source in documents.csv and files.csv).")] = None,
 ) -> None:
     """Score every file under INPUT...; write sentences, documents, files.csv and run.json to --out.
 
@@ -232,7 +233,7 @@ def score(
                 max_units=max_units, max_chars=max_chars, max_cell_chars=max_cell_chars, max_meta_columns=max_meta_columns,
             )
             run = score_folder(
-                [str(p) for p in inputs], out, model, workers=workers, fmt=fmt, text_column=text_column,
+                [str(p) for p in inputs], out, model, workers=workers, fmt=fmt, text_column=text_column, register=register,
                 limits=limits, follow_symlinks=follow_symlinks, keep_parts=keep_parts, raw_csv=raw_csv,
                 progress=on_file, on_files=lambda n: progress.update(task, total=n),
                 engine=engine, address=address, device=device, precision=precision, batch_size=batch_size,

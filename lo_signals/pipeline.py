@@ -51,7 +51,7 @@ SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text",
 #: Fixed leading columns of documents.csv; per-label summaries and metadata follow.
 DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding", "units_not_english")
 #: Columns of files.csv: one row per input file.
-FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings")
+FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings", "register", "register_source")
 
 # The declared output schema: the type of every column lo_signals makes
 # ("int", "float" or "str"). Any other column is a table's metadata and is
@@ -107,16 +107,21 @@ class ScoreOptions:
         roots: The input files and folders; a symbolic link that leads
             outside them is skipped with a reason. ``None`` follows links
             anywhere (``--follow-symlinks``).
+        register: The register of every input (``--register``), overriding
+            a table's ``register`` column and inference
+            (:func:`lo_signals.register.decide_register`).
     """
 
     text_column: str | None = None
     limits: Limits = field(default_factory=Limits)
     roots: tuple[str, ...] | None = None
+    register: str | None = None
 
 
 def options_key(options: ScoreOptions) -> str:
     """What in the options changes a file's rows, as a stable string (part of the resume key)."""
-    return json.dumps({"text_column": options.text_column, "limits": asdict(options.limits)}, sort_keys=True)
+    # The declared register is written into every document row, so it is part of the key.
+    return json.dumps({"text_column": options.text_column, "limits": asdict(options.limits), "register": options.register}, sort_keys=True)
 
 
 @dataclass
@@ -152,6 +157,8 @@ class FileResult:
     sentence_columns: list[str] | None = None
     document_columns: list[str] | None = None
     text_column: str | None = None
+    register: str = ""
+    register_source: str = ""
 
     def row(self) -> dict[str, Any]:
         """This result as a ``files.csv`` row."""
@@ -163,6 +170,8 @@ class FileResult:
             "pages": "" if self.pages is None else self.pages,
             "units": self.units,
             "warnings": "; ".join(self.warnings),
+            "register": self.register,
+            "register_source": self.register_source,
         }
 
 
@@ -244,6 +253,7 @@ class _DocTally:
         # Per label: the probability and text of the most confident unit that has it.
         self.top_p = np.full(len(LABELS), -np.inf)
         self.top_text = [""] * len(LABELS)
+        self.register: tuple[str, str] | None = None  # (register, how it was decided)
 
     def update(self, texts: list[str], proba: np.ndarray, labels: list[list[str]], asps: list[list[str]], languages: list[str]) -> None:
         if not texts:
@@ -278,6 +288,9 @@ class _DocTally:
             out[f"{label}_max"] = round(float(self.maxes[j]), 4) if n else 0.0
             out[f"{label}_top_unit"] = self.top_text[j]
         out.update(_prefixed(doc.metadata, out))
+        # After the metadata: the decided register replaces a table's own register value.
+        if self.register is not None:
+            out["register"], out["register_source"] = self.register
         return out
 
 
@@ -297,10 +310,11 @@ class _Batch:
         self.pending_units = 0
         self.not_english = 0
 
-    def add(self, doc: Any, units: list[Any]) -> None:
+    def add(self, doc: Any, units: list[Any], register: tuple[str, str] | None = None) -> None:
         if not units:
             return
         tally = _DocTally(doc)
+        tally.register = register
         # Documents are batched until _ROW_BATCH units: a survey export is one
         # short document per row, and one model call per row would be slow.
         # A long document is cut across batches, so no batch is bigger.
@@ -396,10 +410,15 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
     if earlier is not None:
         # Scored by an earlier run with identical content, model and options.
         return earlier
+    from .register import decide_register
+
     batch = _Batch(model, store, result)
     text_columns: list[str] = []
+    registers: dict[tuple[str, str], int] = {}
     try:
         for doc in source.documents():
+            register = decide_register(doc.text, doc.path, doc.format, doc.metadata, options.register)
+            registers[register] = registers.get(register, 0) + 1
             result.pages = doc.pages
             if doc.text_column and doc.text_column not in text_columns:
                 text_columns.append(doc.text_column)
@@ -410,14 +429,19 @@ def score_file(path: str | Path, model: Any, options: ScoreOptions, store: RowSt
             units = segment(doc.text, doc.blocks, limits=options.limits, warnings=source.warnings) if room > 0 else []
             if room <= 0 or len(units) > room:
                 source.warnings.add(f"the file was cut at {options.limits.max_units:,} units (--max-units); later rows were not scored")
-                batch.add(doc, units[: max(room, 0)])
+                batch.add(doc, units[: max(room, 0)], register)
                 break
-            batch.add(doc, units)
+            batch.add(doc, units, register)
         batch.flush()
     except ReadError as exc:
         result.status, result.reason = exc.status, exc.reason
     except Exception as exc:  # noqa: BLE001 - a reader or model bug must not stop the batch
         _failed(result, exc)
+    if registers:
+        # A table's rows may differ: the file row says "mixed" and lists the ways.
+        values = sorted({r for r, _ in registers})
+        result.register = values[0] if len(values) == 1 else "mixed"
+        result.register_source = ",".join(sorted({s for _, s in registers}))
     if batch.notes():
         source.warnings.add(batch.notes())
     if batch.not_english:

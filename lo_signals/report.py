@@ -22,21 +22,13 @@ import numpy as np
 from .charts import LABEL_COLOURS, gap_svg, highlight_html, label_name, profile_svg
 from .labels import LABELS, SIGNS
 from .pipeline import SENTENCE_TYPES, column_types
+from .register import TABULAR_FORMATS, filename_register
 from .rollup import DEFAULT_CLUSTER, group_keys, rates, unit_matrices
 
 __all__ = ["write_report", "read_units"]
 
-#: Formats whose documents are table rows (one survey comment each): the
-#: report groups them by file instead of listing every row as a document.
-TABULAR_FORMATS = frozenset({"csv", "tsv", "xlsx", "xls", "jsonl", "parquet"})
 _CHUNK_ROWS = 100_000
 _MAX_RUN_JSON = 20_000
-# Cheap register inference from file names, for runs without a register column.
-_REGISTER_HINTS = (
-    ("board_paper", re.compile(r"board|committee|minutes|governing|trust[-_ ]?paper|annual[-_ ]report", re.I)),
-    ("inquiry_report", re.compile(r"inquiry|review|investigation|inquest|chapter|findings", re.I)),
-    ("staff_feedback", re.compile(r"survey|feedback|comment|listening|pulse|staff", re.I)),
-)
 
 
 def read_units(out: str | Path, columns: list[str] | None = None):
@@ -121,13 +113,27 @@ def _file_formats(out: Path) -> dict[str, str]:
     return formats
 
 
-def _infer_register(path: str, tabular: bool) -> str:
+def _doc_registers(out: Path) -> dict[str, tuple[str, str]]:
+    """Each document's register and how it was decided, as ``lo-signals score`` recorded them in ``documents.csv``."""
+    import pandas as pd
+
+    if not (out / "documents.csv").is_file():
+        return {}
+    cols = [c for c in ("doc_id", "register", "register_source") if c in pd.read_csv(out / "documents.csv", nrows=0).columns]
+    if len(cols) < 3:  # a run from before registers were recorded
+        return {}
+    decided: dict[str, tuple[str, str]] = {}
+    for chunk in pd.read_csv(out / "documents.csv", usecols=cols, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS):
+        decided.update(zip(chunk["doc_id"], zip(chunk["register"], chunk["register_source"])))
+    return decided
+
+
+def _infer_register(path: str, tabular: bool) -> tuple[str, str]:
+    # For runs that recorded no register: rows of tables are staff feedback, other files go by name.
     if tabular:
-        return "staff_feedback"
-    for register, pattern in _REGISTER_HINTS:
-        if pattern.search(path):
-            return register
-    return "other"
+        return "staff_feedback", "default"
+    found = filename_register(path)
+    return (found, "filename") if found else ("other", "default")
 
 
 @dataclass
@@ -159,7 +165,8 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
     keys, evs, asps, candidates = [], [], [], {label: [] for label in LABELS}
     not_english = 0
     tabular_of: dict[str, bool] = {}
-    register_of: dict[str, str] = {}
+    register_of: dict[str, tuple[str, str]] = {}
+    decided = _doc_registers(out)
     for chunk in _iter_units(out, columns):
         ev, asp = unit_matrices(chunk)
         paths = chunk["path"].astype(str) if "path" in chunk else pd.Series([""] * len(chunk), index=chunk.index)
@@ -179,11 +186,21 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
         row_key = paths.str.cat([k[b].to_numpy() for b in by], sep="\x1f") if by else paths
         k["_row"] = np.where(tabular, "t\x1f" + row_key.to_numpy(dtype=object), "d\x1f" + doc_ids.to_numpy(dtype=object))
         k["_tabular"] = tabular
-        inferred = paths.map(register_of).to_numpy(dtype=object)
+        guessed = paths.map(register_of)
+        inferred = np.array([g[0] for g in guessed], dtype=object)
+        source = np.array([g[1] for g in guessed], dtype=object)
         if register_given:
             given = chunk["register"].astype(str).to_numpy(dtype=object)
             inferred = np.where(given != "", given, inferred)
+            source = np.where(given != "", "column", source)
+        if decided:
+            # What scoring decided, from content, a column or --register, wins over a guess from the name.
+            known = doc_ids.map(decided)
+            has = known.notna().to_numpy()
+            inferred = np.where(has, [d[0] if isinstance(d, tuple) else "" for d in known], inferred)
+            source = np.where(has, [d[1] if isinstance(d, tuple) else "" for d in known], source)
         k["register"] = inferred
+        k["register_source"] = source
         if "language" in chunk:
             not_english += int((chunk["language"].astype(str) == "other").sum())
         keys.append(k)
@@ -197,7 +214,7 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
                 best = hits.assign(_p=score.astype(float)).sort_values("_p", ascending=False, kind="stable")
                 best = best.drop_duplicates("text").head(top_k) if "text" in best else best.head(top_k)
                 candidates[label] += best.to_dict("records")
-    frame = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=list(dict.fromkeys(["doc_id", "path", "_row", "_tabular", "register", *by, *([cluster] if cluster else [])])))
+    frame = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame(columns=list(dict.fromkeys(["doc_id", "path", "_row", "_tabular", "register", "register_source", *by, *([cluster] if cluster else [])])))
     top = {label: _distinct_best(c, top_k) for label, c in candidates.items()}
     return _Units(
         keys=frame,
@@ -325,7 +342,9 @@ def _register_view(units: _Units, n_boot: int) -> dict[str, Any] | None:
     table["gap"] = _overall_gap(table)
     rows = table.sort_values("units", ascending=False).to_dict("records")
     _ci_cells(rows)
-    return {"rows": rows, "inferred": not units.register_given}
+    # How the registers were decided, counted by document: the report says which are guesses.
+    sources = k.drop_duplicates("doc_id")["register_source"].value_counts()
+    return {"rows": rows, "inferred": not units.register_given, "sources": {s: int(n) for s, n in sources.items() if s}}
 
 
 def _files_view(out: Path, max_rows: int) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def score_documents(
     device: str | None = None,
     precision: str | None = None,
     batch_size: int | None = None,
+    register: str | None = None,
 ):
     """Score files in memory and return the unit table as a pandas DataFrame.
 
@@ -47,6 +48,7 @@ def score_documents(
         paths: A file or folder, or a list of them.
         model: A model name, directory or loaded model (default: the bundled default).
         text_column: Text column of tabular files.
+        register: The register of every input (see :func:`score_folder`).
         max_bytes: Files larger than this are skipped (default 50 MB).
         limits: Resource bounds (see :func:`score_folder`).
         follow_symlinks: Follow symbolic links out of the input folders.
@@ -65,7 +67,7 @@ def score_documents(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     inference = inference_options(device, precision, batch_size)
-    options = score_options(paths, text_column, max_bytes, limits, follow_symlinks)
+    options = score_options(paths, text_column, max_bytes, limits, follow_symlinks, register)
     _, worker_model, files = plan(paths, model, options, workers=workers, engine=engine, inference=inference)
     rows: list[dict[str, Any]] = []
     results: list[FileResult] = []

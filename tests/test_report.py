@@ -168,10 +168,10 @@ def test_register_view_when_a_run_mixes_registers(tmp_path):
     page = write_report(_fake_run(tmp_path / "mixed", mixed, formats), n_boot=20).read_text()
     rows = _table_rows(page, "register-table")
     assert sorted(r.split("<td>", 1)[1].split("<", 1)[0] for r in rows) == ["board papers", "inquiry reports", "staff feedback"]
-    assert "inferred from its file" in page
+    assert "guessed from the file name" in page and "are guesses" in page
     given = mixed.assign(register=["board_paper"] * 100 + ["inquiry_report"] * 40)
     page = write_report(_fake_run(tmp_path / "given", given, formats), n_boot=0).read_text()
-    assert len(_table_rows(page, "register-table")) == 2 and "inferred from its file" not in page
+    assert len(_table_rows(page, "register-table")) == 2 and "are guesses" not in page and "102 from a register column" in page
     survey_only = _fake_run(tmp_path / "survey", _survey_units(50, ["A"]), {"survey.csv": "csv"})
     assert 'id="registers"' not in write_report(survey_only, n_boot=0).read_text()
 
