@@ -163,6 +163,7 @@ def test_a_second_run_into_a_locked_out_gets_one_clear_line(hostile, tmp_path):
     assert len(lines) == 1 and "another lo-signals run" in lines[0] and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # two real processes; the lock is covered fast by test_a_second_run_into_a_locked_out_gets_one_clear_line
 def test_two_concurrent_runs_into_one_out(hostile, tmp_path):
     out = tmp_path / "out"
     args = CLI + [str(hostile / "good.txt"), str(hostile / "survey.xlsx"), "--out", str(out)]

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("torch", "transformers", "sklearn", "spacy", "skops", "datasets")
 
 
@@ -21,6 +23,7 @@ def test_loading_the_default_imports_no_torch():
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
+@pytest.mark.slow  # imports scikit-learn and spaCy in a fresh process; the load check above is the fast one
 def test_a_loaded_default_predicts_without_skops_or_datasets():
     # Predicting needs scikit-learn's vectorizers and spaCy's tokenizer (whose
     # thinc imports torch when torch is installed), but never skops or datasets.

@@ -111,6 +111,7 @@ def test_fit_accepts_lists_of_label_ids(tiny_rows):
     assert model.thresholds_.shape == (5,)
 
 
+@pytest.mark.slow  # a million characters through spaCy
 def test_a_unit_over_a_million_characters_is_scored_in_pieces_with_a_warning():
     import warnings
 

@@ -10,6 +10,7 @@ from lo_signals.score import score_documents, score_folder
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "data"
 
 
+@pytest.mark.slow  # starts a Ray cluster (a minute)
 def test_ray_engine_matches_local_engine(tmp_path):
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")

@@ -264,6 +264,7 @@ def test_report_in_headless_chromium(scored, tmp_path):
         assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow  # capping is covered fast by test_long_tables_are_capped_so_the_report_size_is_bounded
 def test_report_of_a_100k_row_survey_is_small_and_renders(tmp_path):
     """lo-signals score survey.csv --out o --report --by directorate on 100,000 comments.
 

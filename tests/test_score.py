@@ -315,6 +315,7 @@ def test_the_sample_folder_yields_no_readme_unit():
     assert not df["text"].str.contains("notebook", case=False).any()
 
 
+@pytest.mark.slow  # streaming is covered fast by test_hostile_input.py::test_large_csv_streams_in_chunks
 def test_a_big_table_is_streamed_not_held_in_memory(tmp_path):
     import tracemalloc
 

@@ -16,6 +16,7 @@ from lo_signals.train import train_models, training_data
 REAL_UNITS = real_corpus_dir() / "units.jsonl"
 
 
+@pytest.mark.slow  # a full rebuild (minutes); training is covered fast on a tiny corpus
 def test_rebuilt_default_matches_the_shipped_model(tmp_path):
     # The shipped default learnt from the real units too, whose text is rebuilt
     # from snapshots of their public sources (corpora/real/SOURCES.md); CI has

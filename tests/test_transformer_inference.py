@@ -76,6 +76,7 @@ def test_direct_tokenising_matches_the_tokenizers_own_call(tiny_model):
         assert value.dtype == theirs[key].dtype and value.tolist() == theirs[key].tolist(), key
 
 
+@pytest.mark.slow  # a fresh process importing torch
 def test_transformer_inference_imports_no_spacy_skops_or_datasets(tiny_model):
     code = (
         "import sys, lo_signals; m = lo_signals.load(sys.argv[1], device='cpu'); m.predict(['a text', 'another']); "
@@ -85,6 +86,7 @@ def test_transformer_inference_imports_no_spacy_skops_or_datasets(tiny_model):
     assert json.loads(out.stdout.strip().replace("'", '"')) == []
 
 
+@pytest.mark.slow  # runs the benchmark script end to end
 def test_gpu_benchmark_runs_on_the_cpu(tiny_model, tmp_path):
     result = tmp_path / "gpu.json"
     args = [sys.executable, "benchmarks/gpu.py", "--model", str(tiny_model), "--device", "cpu", "--n", "40",
