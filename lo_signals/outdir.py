@@ -246,7 +246,7 @@ def part_key(model: Any, options: ScoreOptions) -> str:
         "aspiration_thresholds": [round(float(t), 6) for t in model.aspiration_thresholds_],
         "options": options_key(options),
         "version": __version__,
-        "parts_format": 3,  # 3: keyed by weights (2 by model path and date); rows as value lists
+        "parts_format": 4,  # 4: truncated column; 3: keyed by weights (2 by model path and date); rows as value lists
     }
     return json.dumps(ident, sort_keys=True)
 
@@ -382,7 +382,7 @@ def assemble(
         import pyarrow.parquet as pq
 
         kinds = column_types(declared or {}, header)
-        arrow = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+        arrow = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
         schema = pa.schema([(c, arrow[kinds[c]]) for c in header])
         writer = pq.ParquetWriter(tmp, schema)
 
@@ -393,6 +393,9 @@ def assemble(
                     chunk[c] = pd.to_numeric(chunk[c], errors="coerce").astype("Int64")
                 elif kinds[c] == "float":
                     chunk[c] = pd.to_numeric(chunk[c], errors="coerce").astype("float64")
+                elif kinds[c] == "bool":
+                    # Missing stays missing (a row from a model that did not say).
+                    chunk[c] = chunk[c].astype("boolean")
                 else:
                     chunk[c] = chunk[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))

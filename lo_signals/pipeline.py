@@ -42,25 +42,29 @@ __all__ = [
     "RowStore",
     "score_file",
     "options_key",
+    "ScoredUnits",
+    "score_units",
+    "unit_rows",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Fixed leading columns of sentences.csv; metadata columns follow.
-SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations", "language")
+SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations", "language", "truncated")
 #: Fixed leading columns of documents.csv; per-label summaries and metadata follow.
 DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding", "units_not_english")
 #: Columns of files.csv: one row per input file.
 FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings", "register", "register_source")
 
 # The declared output schema: the type of every column lo_signals makes
-# ("int", "float" or "str"). Any other column is a table's metadata and is
+# ("int", "float", "bool" or "str"). Any other column is a table's metadata and is
 # text, whatever its name: guessing types from names turned a survey's
 # response_rate of "high"/"low" into empty numbers.
 #: Types of the columns lo_signals makes in the unit table (sentences.csv / .parquet).
 SENTENCE_TYPES: dict[str, str] = {
     "doc_id": "str", "path": "str", "page": "int", "unit_id": "int", "start": "int", "end": "int", "text": "str",
     **{label: "float" for label in LABELS}, "labels": "str", "aspirations": "str", "language": "str",
+    "truncated": "bool",
 }
 #: Types of the columns lo_signals makes in documents.csv.
 DOCUMENT_TYPES: dict[str, str] = {
@@ -85,7 +89,7 @@ def column_types(declared: dict[str, str], columns: Sequence[str]) -> dict[str, 
         columns: The table's columns.
 
     Returns:
-        ``{column: "int" | "float" | "str"}`` in column order.
+        ``{column: "int" | "float" | "bool" | "str"}`` in column order.
     """
     return {c: declared.get(c, "str") for c in columns}
 
@@ -209,10 +213,73 @@ def _prefixed(metadata: dict[str, Any], reserved: Any) -> dict[str, Any]:
     return {f"meta_{k}" if k in reserved else k: v for k, v in metadata.items()}
 
 
-def _unit_rows(
-    doc: Any, units: list[Any], label_names: tuple[str, ...], proba: np.ndarray, labels: list[list[str]], asps: list[list[str]], languages: list[str]
-) -> list[dict[str, Any]]:
+@dataclass
+class ScoredUnits:
+    """What a model says about a batch of unit texts, row-aligned with them.
+
+    Attributes:
+        proba: ``(n, labels)`` label probabilities.
+        labels: Predicted label ids per unit.
+        aspirations: Predicted aspiration ids per unit.
+        languages: ``en``, ``other`` or ``""`` per unit (:func:`lo_signals.language.guess_language`).
+        truncated: Whether the model read only part of each unit.
+        notes: The model's note for each unit it did not score in full (``None`` otherwise).
+    """
+
+    proba: np.ndarray
+    labels: list[list[str]]
+    aspirations: list[list[str]]
+    languages: list[str]
+    truncated: list[bool]
+    notes: list[str | None]
+
+
+def score_units(model: Any, texts: list[str]) -> ScoredUnits:
+    """Score unit texts as every path does (the batch pipeline, ``score_frame``, ``score_texts``).
+
+    The model's :class:`LongTextWarning` is silenced: the notes are returned
+    per unit instead, for ``files.csv`` and the ``truncated`` column.
+
+    Args:
+        model: A fitted scorer.
+        texts: The units' texts.
+
+    Returns:
+        The scores, row-aligned with ``texts``.
+    """
+    # A scorer that cannot score a text in full says so per text (third-party
+    # scorers need not: they are taken to read everything).
+    text_warnings = getattr(model, "text_warnings", None)
+    notes = list(text_warnings(texts)) if callable(text_warnings) else [None] * len(texts)
+    truncated = [False] * len(texts)
+    noted = [i for i, n in enumerate(notes) if n]
+    read_part = getattr(model, "truncated", None)
+    if noted and callable(read_part):
+        # A truncated unit always has a note, so only noted units are asked about.
+        for i, flag in zip(noted, read_part([texts[i] for i in noted])):
+            truncated[i] = bool(flag)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LongTextWarning)
+        proba, _, labels, asps = model.predict_all(texts)
+    return ScoredUnits(proba, labels, asps, [guess_language(t) for t in texts], truncated, notes)
+
+
+def unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], scored: ScoredUnits, part: slice) -> list[dict[str, Any]]:
+    """The ``sentences.csv`` rows of one document's units.
+
+    Args:
+        doc: The document (``doc_id``, ``path`` and ``metadata`` are read).
+        units: Its units (:class:`lo_signals.segment.Unit`).
+        label_names: The model's label order (columns of ``scored.proba``).
+        scored: Scores of a batch holding these units.
+        part: Where these units sit in ``scored``.
+
+    Returns:
+        One row per unit, columns as :data:`SENTENCE_COLUMNS`, then metadata.
+    """
     meta = _prefixed(doc.metadata, SENTENCE_COLUMNS)
+    proba, labels, asps = scored.proba[part], scored.labels[part], scored.aspirations[part]
+    languages, truncated = scored.languages[part], scored.truncated[part]
     return [
         {
             "doc_id": doc.doc_id,
@@ -228,6 +295,8 @@ def _unit_rows(
             # "en", "other" (positively not English: the models read English
             # only, so such a unit gets no labels) or "" (too short to tell).
             "language": languages[i],
+            # The model read only the start of this unit (the transformer's max_length tokens).
+            "truncated": truncated[i],
             **meta,
         }
         for i, u in enumerate(units)
@@ -327,18 +396,14 @@ class _Batch:
             if self.pending_units >= _ROW_BATCH:
                 self.flush()
 
-    def _predict(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
-        # A scorer that cannot score a text in full says so per text; the
-        # notes go to files.csv, so its Python warning would only be noise.
-        text_warnings = getattr(self.model, "text_warnings", None)
-        notes = [n for n in text_warnings(texts) if n] if callable(text_warnings) else []
+    def _predict(self, texts: list[str]) -> ScoredUnits:
+        scored = score_units(self.model, texts)
+        # The notes go to files.csv, so the model's Python warning would only be noise.
+        notes = [n for n in scored.notes if n]
         if notes:
             self.not_in_full += len(notes)
             self.first_note = self.first_note or notes[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LongTextWarning)
-            proba, _, labels, asps = self.model.predict_all(texts)
-        return proba, labels, asps
+        return scored
 
     def notes(self) -> str | None:
         """One warning line for the units the model did not score in full."""
@@ -350,15 +415,15 @@ class _Batch:
         if not self.pending:
             return
         texts = [u.text for _, units, _ in self.pending for u in units]
-        proba, labels, asps = self._predict(texts)
-        languages = [guess_language(t) for t in texts]
+        scored = self._predict(texts)
+        proba, labels, asps, languages = scored.proba, scored.labels, scored.aspirations, scored.languages
         self.not_english += languages.count("other")
         sentence_rows: list[dict[str, Any]] = []
         doc_rows: list[dict[str, Any]] = []
         k = 0
         for tally, units, last in self.pending:
             part = slice(k, k + len(units))
-            sentence_rows.extend(_unit_rows(tally.doc, units, tuple(self.model.labels_), proba[part], labels[part], asps[part], languages[part]))
+            sentence_rows.extend(unit_rows(tally.doc, units, tuple(self.model.labels_), scored, part))
             tally.update(texts[part], proba[part], labels[part], asps[part], languages[part])
             if last:
                 doc_rows.append(tally.row())

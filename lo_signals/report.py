@@ -53,7 +53,10 @@ def read_units(out: str | Path, columns: list[str] | None = None):
         df = pd.read_csv(out / "sentences.csv", usecols=columns, keep_default_na=False, dtype={c: str for c, k in kinds.items() if k == "str"})
     # The declared types, whichever format: blank integers (a unit without a page) are missing, not 0.
     for c, kind in kinds.items():
-        if kind != "str":
+        if kind == "bool":
+            # CSV holds True/False as text; Parquet as booleans.
+            df[c] = df[c].map({"True": True, "False": False, True: True, False: False}).astype("boolean")
+        elif kind != "str":
             df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce").astype("Int64" if kind == "int" else "float64")
     return df
 

@@ -90,9 +90,13 @@ def aggregate(
     document's own interval).
 
     Args:
-        df: A unit table (``sentences.csv`` / :func:`lo_signals.score_documents`
-            output, or :func:`lo_signals.score_frame` output) with ``labels``
-            and ``aspirations`` columns (``;``-joined strings or lists).
+        df: A unit table (``sentences.csv``, :func:`lo_signals.score_documents`
+            or ``score_frame(..., units=True)`` output: rates per 100
+            units) or :func:`lo_signals.score_frame`'s one row per comment
+            (rates per 100 comments; rows with ``n_units`` 0, blank or
+            missing comments, are not units and are left out), with
+            ``labels`` and ``aspirations`` columns (``;``-joined strings or
+            lists).
         by: Column name(s) to group by (a string, list, tuple or array).
             ``"folder"`` groups by the parent folder of ``path``; ``None`` or
             ``[]`` pools every unit.
@@ -117,6 +121,10 @@ def aggregate(
             the default, is not in the frame.
     """
     keys = group_keys(by)
+    if "n_units" in df.columns:
+        # score_frame's comment rows: a blank comment has no unit, so it is
+        # not counted (a run's table never holds one either).
+        df = df[~(df["n_units"] == 0).to_numpy(dtype=bool, na_value=False)]
     ev, asp = unit_matrices(df)
     if "folder" in keys and "folder" not in df.columns:
         if "path" not in df.columns:

@@ -76,10 +76,18 @@ def score_documents(
         if got is not None:
             rows.extend(got[0])
     columns = union_columns(SENTENCE_COLUMNS, (r.sentence_columns for r in results if r.status == "ok"))
-    df = pd.DataFrame.from_records(rows, columns=columns)
-    # The declared types (pipeline.SENTENCE_TYPES), as in the Parquet table;
-    # metadata keeps the types it was read with.
-    for c, kind in SENTENCE_TYPES.items():
-        df[c] = df[c].astype({"int": "Int64", "float": "float64", "str": str}[kind])
+    df = typed_units(pd.DataFrame.from_records(rows, columns=columns))
     df.attrs["files"] = [r.row() for r in results]
+    return df
+
+
+def typed_units(df):
+    """A unit table with the declared column types (:data:`~lo_signals.pipeline.SENTENCE_TYPES`), as in the Parquet table.
+
+    ``page``, ``unit_id``, ``start`` and ``end`` become nullable integers,
+    probabilities floats, ``truncated`` a nullable boolean; metadata keeps
+    the types it was read with.
+    """
+    for c, kind in SENTENCE_TYPES.items():
+        df[c] = df[c].astype({"int": "Int64", "float": "float64", "bool": "boolean", "str": str}[kind])
     return df

@@ -47,7 +47,7 @@ from .readers.layout import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Unit", "segment", "segment_texts"]
+__all__ = ["Unit", "segment", "segment_texts", "text_units", "iter_text_units"]
 
 
 @dataclass
@@ -504,3 +504,66 @@ def segment_texts(
             batch = []
     if batch:
         yield from _segment_batch(batch, 1, limits, warnings)
+
+
+def text_units(text: str | None, *, limits: Limits | None = None, warnings: Warnings | None = None) -> list[tuple[str, list[Unit]]]:
+    """The units of one comment (a table cell or any free text), exactly as ``lo-signals score`` makes them.
+
+    This is the unit contract of every path that scores short texts: the
+    batch pipeline reads a table cell into documents with
+    :func:`lo_signals.readers.layout.cell_documents` and segments each with
+    :func:`segment`; :func:`lo_signals.score_frame` and
+    :func:`lo_signals.score_texts` go through :func:`iter_text_units`, which
+    does the same two steps. A blank or missing text (``None``, NaN, only
+    whitespace) has no units on any path.
+
+    Args:
+        text: The text; ``None`` and NaN count as empty.
+        limits: Bounds (default :class:`~lo_signals.readers.Limits`):
+            ``max_cell_chars`` cuts a huge text into pieces, each its own
+            document, and ``max_chars`` splits an overlong unit, as in a run.
+        warnings: When given, splits are recorded here, as in a run.
+
+    Returns:
+        One ``(document text, units)`` pair per piece holding text (a single
+        pair unless the text is over ``max_cell_chars``; none for a blank
+        text); each unit's ``start``/``end`` index its piece's document text,
+        which is the text as read (control characters dropped, whitespace
+        inside each block collapsed). A piece whose text has no letters has
+        an empty unit list.
+    """
+    return next(iter_text_units([text], limits=limits, warnings=warnings))
+
+
+def iter_text_units(
+    texts: Iterable[str | None], *, limits: Limits | None = None, warnings: Warnings | None = None, batch_size: int = 512
+) -> Iterator[list[tuple[str, list[Unit]]]]:
+    """:func:`text_units` of many texts, in input order, segmented in batches (``nlp.pipe`` amortises its overhead).
+
+    Args:
+        texts: The texts; ``None`` and NaN count as empty.
+        limits: Bounds, as in :func:`text_units`.
+        warnings: Collects splits, as in :func:`text_units`.
+        batch_size: Texts per batch.
+
+    Yields:
+        For each text, what :func:`text_units` returns for it.
+    """
+    from .readers.layout import cell_documents
+
+    limits = limits or Limits()
+
+    def run(batch: list[list[tuple[str, list[Block]]]]) -> Iterator[list[tuple[str, list[Unit]]]]:
+        found = iter(_segment_batch([piece for pieces in batch for piece in pieces], 1, limits, warnings))
+        for pieces in batch:
+            yield [(doc_text, next(found)) for doc_text, _ in pieces]
+
+    batch: list[list[tuple[str, list[Block]]]] = []
+    for text in texts:
+        missing = text is None or (isinstance(text, float) and text != text)
+        batch.append([] if missing else list(cell_documents(str(text), limits.max_cell_chars, warnings)))
+        if len(batch) >= batch_size:
+            yield from run(batch)
+            batch = []
+    if batch:
+        yield from run(batch)

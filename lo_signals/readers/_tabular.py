@@ -25,18 +25,16 @@ from ._document import (
     Document,
     Limits,
     ReadError,
-    TextBuilder,
     Warnings,
-    clean,
     document_id,
     fmt_size,
     open_error,
     short,
     unreadable_as,
 )
-from .decoding import BINARY_REASON, bom_encoding, control_ratio, guess_non_latin, normalise_newlines, utf16_without_bom
+from .decoding import BINARY_REASON, bom_encoding, control_ratio, guess_non_latin, utf16_without_bom
 from ._zip import BudgetedZipFile, inflation_refused
-from .layout import text_blocks
+from .layout import cell_documents
 
 logger = logging.getLogger(__name__)
 
@@ -80,22 +78,9 @@ def read_tabular(
     for index, column, raw_text, row in rows:
         if choice is not None:
             choice.see(column, row)
-        cell = cell_text(raw_text)
-        if len(cell) > cap:
-            warnings.add(
-                f"a text cell over {cap:,} characters was split into pieces of at most {cap:,}, "
-                "each its own document (--max-cell-chars)"
-            )
         metadata: dict[str, Any] | None = None
         piece_no = 0
-        for piece in _cell_pieces(cell, cap):
-            text = normalise_newlines(clean(piece))
-            builder = TextBuilder()
-            if text.strip():
-                for kind, chunk in text_blocks(text):
-                    builder.add(chunk, kind)
-            if not builder.blocks:
-                continue
+        for text, blocks in cell_documents(cell_text(raw_text), cap, warnings):
             piece_no += 1
             # The first piece keeps the row's id; later pieces of a huge cell
             # get ".2", ".3"... so every document id stays unique.
@@ -112,8 +97,8 @@ def read_tabular(
                 doc_id=file_id + suffix,
                 path=shown,
                 format=fmt,
-                text=builder.text(),
-                blocks=builder.blocks,
+                text=text,
+                blocks=blocks,
                 pages=None,
                 encoding=encoding,
                 metadata=metadata,
@@ -141,27 +126,6 @@ _RowIter = Iterator[tuple[int, str, Any, Mapping[str, Any]]]
 # how many distinct left-out names are counted at most.
 _COLUMNS_SHOWN = 20
 _DROPPED_REMEMBERED = 100_000
-
-
-def _cell_pieces(text: str, cap: int) -> Iterator[str]:
-    """Consecutive slices of ``text`` of at most ``cap`` characters, cut at whitespace where possible.
-
-    Nothing is dropped: the slices join back into ``text``. A cut falls after
-    the last whitespace in the second half of a window, else at ``cap``.
-    """
-    if len(text) <= cap:
-        yield text
-        return
-    start = 0
-    while start < len(text):
-        end = min(start + cap, len(text))
-        if end < len(text):
-            low = start + cap // 2
-            cut = max(text.rfind(" ", low, end), text.rfind("\n", low, end), text.rfind("\t", low, end))
-            if cut >= 0:
-                end = cut + 1
-        yield text[start:end]
-        start = end
 
 
 class _MetaColumns:

@@ -9,9 +9,10 @@ split a block into units, so the two never disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from ._document import Block
+from ._document import Block, TextBuilder, Warnings, clean
+from .decoding import normalise_newlines
 
 # Lower-case roman numerals only, and well-formed ones: front-matter page
 # numbers are "iv", while a lone "civil" or "Ill" in a footer is a word.
@@ -264,3 +265,58 @@ def blank_line_blocks(text: str) -> list[Block]:
     if text[pos:].strip():
         blocks.append(Block(pos, len(text), "paragraph", None))
     return blocks
+
+
+def _cell_pieces(text: str, cap: int) -> Iterator[str]:
+    """Consecutive slices of ``text`` of at most ``cap`` characters, cut at whitespace where possible.
+
+    Nothing is dropped: the slices join back into ``text``. A cut falls after
+    the last whitespace in the second half of a window, else at ``cap``.
+    """
+    if len(text) <= cap:
+        yield text
+        return
+    start = 0
+    while start < len(text):
+        end = min(start + cap, len(text))
+        if end < len(text):
+            low = start + cap // 2
+            cut = max(text.rfind(" ", low, end), text.rfind("\n", low, end), text.rfind("\t", low, end))
+            if cut >= 0:
+                end = cut + 1
+        yield text[start:end]
+        start = end
+
+
+def cell_documents(cell: str, cap: int, warnings: Warnings | None = None) -> Iterator[tuple[str, list[Block]]]:
+    """The document text and blocks a table cell becomes: one ``(text, blocks)`` per piece.
+
+    The single definition of how a cell is read, shared by the table readers
+    and by :func:`lo_signals.segment.text_units` (``score_frame``,
+    ``score_texts``), so a comment is cut into the same units whichever way
+    it is scored. A cell longer than ``cap`` (``--max-cell-chars``) is cut at
+    whitespace into pieces, each its own document, so memory stays flat and
+    no text is lost; a blank cell or piece yields nothing.
+
+    Args:
+        cell: The cell's text.
+        cap: Longest piece, in characters.
+        warnings: When given, a split cell is recorded here.
+
+    Yields:
+        ``(document text, blocks)`` for each piece holding text, in order
+        (lazily: a huge cell's pieces are built one at a time).
+    """
+    if len(cell) > cap and warnings is not None:
+        warnings.add(
+            f"a text cell over {cap:,} characters was split into pieces of at most {cap:,}, "
+            "each its own document (--max-cell-chars)"
+        )
+    for piece in _cell_pieces(cell, cap):
+        text = normalise_newlines(clean(piece))
+        builder = TextBuilder()
+        if text.strip():
+            for kind, chunk in text_blocks(text):
+                builder.add(chunk, kind)
+        if builder.blocks:
+            yield builder.text(), builder.blocks

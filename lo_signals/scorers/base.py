@@ -17,7 +17,7 @@ import numpy as np
 
 from ..quality import QUALITY_OK, quality_flags
 
-__all__ = ["Scorer", "BaseScorer", "check_texts", "tune_thresholds", "NotFittedError", "LongTextWarning"]
+__all__ = ["Scorer", "BaseScorer", "check_texts", "is_missing", "tune_thresholds", "NotFittedError", "LongTextWarning"]
 
 
 class NotFittedError(RuntimeError):
@@ -70,19 +70,38 @@ class Scorer(Protocol):
     def predict_aspirations(self, texts: Sequence[str]) -> list[list[str]]: ...
 
 
+def is_missing(value: Any) -> bool:
+    """Whether a text is a missing value: ``None``, a float NaN (``numpy.nan`` too), ``pandas.NA`` or ``NaT``.
+
+    Decided here once for every path: a missing text is an empty one, which
+    is never a unit and never gets a label.
+    """
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    # pandas' own missing markers, recognised without importing pandas.
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
 def check_texts(texts: Any) -> list[str]:
     """Validate the ``texts`` argument of every predict verb.
 
+    Missing values (``None``, NaN, ``pandas.NA``: :func:`is_missing`) are
+    read as empty texts, which get no label, as a blank cell does in a run
+    and in :func:`lo_signals.score_frame`: a column with gaps can be passed
+    as it is.
+
     Args:
         texts: A list, tuple, numpy array or pandas Series of strings
-            (``numpy.str_`` included).
+            (``numpy.str_`` included) and missing values.
 
     Returns:
-        The texts as a list of plain ``str``.
+        The texts as a list of plain ``str`` (``""`` for a missing value).
 
     Raises:
-        TypeError: If ``texts`` is a single string, not a sequence, or holds a
-            non-string item.
+        TypeError: If ``texts`` is a single string, not a sequence, or holds an
+            item that is neither a string nor missing (a number, say).
     """
     if isinstance(texts, (str, bytes)):
         raise TypeError("texts must be a list of strings, not a single string; wrap it: [text]")
@@ -92,8 +111,11 @@ def check_texts(texts: Any) -> list[str]:
     out = list(texts)
     for i, text in enumerate(out):
         if type(text) is not str:
+            if is_missing(text):
+                out[i] = ""
+                continue
             if not isinstance(text, str):
-                raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
+                raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str (or None/NaN for a missing text)")
             # numpy.str_ and other str subclasses: spaCy and tokenizers want plain str.
             out[i] = str(text)
     return out
@@ -273,6 +295,22 @@ class BaseScorer:
             One entry per text: a short message, or ``None``.
         """
         return [None] * len(check_texts(texts))
+
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        """Per text, whether this scorer reads only part of it (``truncated`` in ``sentences.csv``).
+
+        Backends that read every character (the lexicon and linear models)
+        say ``False`` throughout; one that cuts its input, such as the
+        transformer at ``max_length`` tokens, overrides this. A truncated
+        text always has a note in :meth:`text_warnings`.
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            One flag per text.
+        """
+        return [False] * len(check_texts(texts))
 
     def predict_all_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Both probability tables in one pass.

@@ -31,9 +31,10 @@ from .base import BaseScorer, check_texts
 #: Threads that tokenise ahead of the GPU (the machine's spare cores, at most 8).
 TOKENIZE_THREADS = max(1, min(8, (os.cpu_count() or 2) - 1))
 
-#: Texts longer than this many characters get a note from ``text_warnings``
-#: (the lexicon's piece size, so every backend flags the same units).
-LONG_TEXT_CHARS = 100_000
+#: Characters per token kept at most before tokenising (``max_length`` times
+#: this): tokens past ``max_length`` are dropped anyway, and the cap keeps a
+#: megabyte-long unit from costing seconds of tokenisation.
+CHARS_PER_TOKEN_CAP = 64
 
 __all__ = [
     "MINILM_SHA256",
@@ -256,18 +257,67 @@ class TransformerScorer(BaseScorer):
             self._place(self.network_.cpu())
         return self
 
+    def _token_counts(self, texts: list[str]) -> list[int]:
+        """Tokens (special ones included) of each text as the model would see it before truncation."""
+        cap = self.max_length * CHARS_PER_TOKEN_CAP
+        # What logits() encodes: text past the character cap is never read, so
+        # a count of the capped text is all that is needed (and stays cheap).
+        texts = [t[:cap] for t in texts]
+        backend = getattr(self.tokenizer_, "backend_tokenizer", None)
+        if backend is None:
+            return [len(ids) for ids in self.tokenizer_(texts, truncation=False)["input_ids"]]
+        if getattr(self, "_counter", None) is None:
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_str(backend.to_str())
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
+        return [len(e.ids) for e in self._counter.encode_batch(texts)]
+
+    def _overflow(self, texts: Sequence[str]) -> list[int | None]:
+        """Per text, its token count when over ``max_length`` (only the first ``max_length`` are read), else ``None``."""
+        texts = check_texts(texts)
+        out: list[int | None] = [None] * len(texts)
+        # A token spans about four characters of English and rarely fewer than
+        # three, so shorter texts are taken to fit without tokenising them.
+        long = [i for i, t in enumerate(texts) if len(t) > self.max_length * 3]
+        if long:
+            self._check_fitted()
+            counts = self._token_counts([texts[i] for i in long])
+            cap = self.max_length * CHARS_PER_TOKEN_CAP
+            for i, n in zip(long, counts):
+                if n > self.max_length or len(texts[i]) > cap:
+                    out[i] = n
+        return out
+
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        """Per text, whether it runs past ``max_length`` tokens, so the model reads only its start.
+
+        Args:
+            texts: List of strings.
+
+        Returns:
+            One flag per text.
+        """
+        return [n is not None for n in self._overflow(texts)]
+
     def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
-        """Per text, a note when it is so long that only its start is read, else ``None``.
+        """Per text that runs past ``max_length`` tokens, a note that only its start is read, else ``None``.
 
         Every text is cut to ``max_length`` tokens (what the model was trained
-        on); the note is kept for texts over :data:`LONG_TEXT_CHARS` characters,
-        where most of the text is certainly unread.
+        on), so a unit of a few hundred words is scored on its first part
+        only; the batch pipeline also records this per unit (``truncated``).
+        Tokens are counted only for texts over ``3 * max_length`` characters.
         """
+        cap = self.max_length * CHARS_PER_TOKEN_CAP
         return [
-            f"unit of {len(t):,} characters: the transformer reads only its first {self.max_length} tokens"
-            if len(t) > LONG_TEXT_CHARS
-            else None
-            for t in check_texts(texts)
+            None
+            if n is None
+            # Past the character cap only a prefix was counted: "+" says there are more.
+            else f"unit of {len(t):,} characters ({n:,}{'+' if len(t) > cap else ''} tokens): "
+            f"the transformer reads only its first {self.max_length} tokens"
+            for t, n in zip(check_texts(texts), self._overflow(texts))
         ]
 
     def _fast_tokenizer(self):
@@ -313,9 +363,7 @@ class TransformerScorer(BaseScorer):
         # biggest batch comes first, so running out of memory shows at once.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunks = [order[i : i + self.batch_size_] for i in range(0, len(order), self.batch_size_)]
-        # Tokens beyond max_length are dropped anyway; a cap on characters keeps a
-        # megabyte-long unit from costing seconds of tokenisation.
-        cap = self.max_length * 64
+        cap = self.max_length * CHARS_PER_TOKEN_CAP
         on_gpu = self.device_ != "cpu"
 
         def encode(idx: np.ndarray) -> dict[str, Any]:
