@@ -288,8 +288,10 @@ def plot_profile(
     """Bar chart of evidence rates per 100 units (with 95% intervals) and the rhetoric rate per sign.
 
     Args:
-        scored: A unit table (``score_frame``, ``score_documents`` output or
-            ``sentences.csv`` read back).
+        scored: A unit table (``score_frame(..., units=True)``,
+            ``score_documents`` output or ``sentences.csv`` read back: rates
+            per 100 units), or ``score_frame``'s one row per comment (rates
+            per 100 comments; blank comments left out).
         by: Optional column(s) to compare groups side by side.
         ax: A matplotlib Axes to draw on (a new figure when ``None``).
         n_boot: Bootstrap resamples for the intervals.
