@@ -105,6 +105,7 @@ def training_data(
     real: bool = True,
     snapshots: str | Path | None = None,
     real_repeat: int = REAL_REPEAT,
+    pool: bool = True,
 ) -> TrainingData:
     """Assemble the training, tuning and test data of the shipped models.
 
@@ -117,6 +118,9 @@ def training_data(
         snapshots: Folder of source snapshots (default:
             ``$LO_SIGNALS_SNAPSHOTS`` or ``corpora/real/snapshots``).
         real_repeat: Times each real training unit is repeated.
+        pool: With ``real``, add the natural-text pool of training sources
+            (``corpora/audit/train_units.jsonl``: hard negatives and judged
+            flags; see :func:`pool_rows`) when the repository has it.
 
     Returns:
         :class:`TrainingData`.
@@ -151,7 +155,67 @@ def training_data(
         "held_out": ["real_test", "written_test"],
     }
     tests = {"real_test": labelled_from_rows(real_rows["test"], source="real test"), **tests}
+    if pool and POOL_UNITS.is_file():
+        rows, pool_sha = pool_rows(snapshots)
+        train = labelled_from_rows(written["train"] + real_rows["train"] * real_repeat + rows, source="written + real train + natural pool")
+        hashes["audit/train_units.jsonl"] = pool_sha
+        use["fit"].append(f"natural-text pool of training sources (audit/train_units.jsonl: {len(rows)} units, judged flags and negatives)")
     return TrainingData(train, dev, tests, hashes, True, {**held_out, "real/units.jsonl (test split)": units_sha}, use)
+
+
+#: The natural-text training pool (stand-off; corpora/audit/pool.py) and the blind judgements of its flags.
+POOL_UNITS = Path(__file__).resolve().parent.parent / "corpora" / "audit" / "train_units.jsonl"
+JUDGEMENTS = POOL_UNITS.parent / "judgements.jsonl"
+
+
+def pool_rows(snapshots: str | Path | None = None) -> tuple[list[dict[str, Any]], str]:
+    """Training rows from the natural-text pool: negatives, and held-back flags with their judged labels.
+
+    A held-back unit (one the model of the day flagged or nearly flagged) is
+    used only when every label it was flagged for has been judged; its labels
+    are those judged right. Texts are rebuilt from the source snapshots and
+    hash-checked (cached in ``corpora/audit/build/train_units.cache.jsonl``).
+
+    Args:
+        snapshots: Folder of source snapshots.
+
+    Returns:
+        ``(rows, sha256 of train_units.jsonl)``; rows have ``text``, ``labels``, ``aspirations``, ``register``.
+    """
+    import json
+
+    from .standoff import rebuild_texts
+
+    raw = POOL_UNITS.read_bytes()
+    digest = file_sha256(POOL_UNITS)
+    records = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+    judged = {}
+    if JUDGEMENTS.is_file():
+        for line in JUDGEMENTS.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                j = json.loads(line)
+                judged[j["key"]] = j["final"] == "yes"
+    cache = POOL_UNITS.parent / "build" / "train_units.cache.jsonl"
+    texts: dict[str, str] = {}
+    if cache.is_file():
+        first, *rest = cache.read_text(encoding="utf-8").splitlines()
+        if first == digest:
+            texts = {r["sha256"]: r["text"] for r in map(json.loads, rest)}
+    if len(texts) < len(records):
+        rebuilt = rebuild_texts(records, snapshots)
+        texts = {r["sha256"]: r["text"] for r in rebuilt}
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(digest + "\n" + "".join(json.dumps({"sha256": k, "text": v}) + "\n" for k, v in texts.items()), encoding="utf-8")
+    rows = []
+    for r in records:
+        labels: list[str] = []
+        if r["role"] == "held_back":
+            keys = [f"{r['sha256'][:20]}:{label}" for label in r["asked"]]
+            if not all(k in judged for k in keys):
+                continue  # not judged yet: neither a negative nor a positive
+            labels = [label for label, k in zip(r["asked"], keys) if judged[k]]
+        rows.append({"text": texts[r["sha256"]], "labels": labels, "aspirations": [], "register": r["register"]})
+    return rows, digest
 
 
 #: Precision-first thresholds chosen on the natural-prevalence dev pool, per backend (see corpora/audit/audit.py).
