@@ -255,6 +255,56 @@ def _model_lexicon(model: Any, run: dict[str, Any]) -> Any:
         return None
 
 
+def _model_meta(model: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """``meta.json`` of the model that scored the run (empty when it cannot be found)."""
+    from .models import model_dir, read_meta
+
+    if model is not None and not isinstance(model, (str, Path)):
+        return dict(getattr(model, "meta_", None) or {})
+    where = model if model is not None else (run.get("model") or {}).get("path")
+    if not where:
+        return {}
+    try:
+        return read_meta(model_dir(where))
+    except (OSError, ValueError):
+        return {}
+
+
+#: Below this measured precision (or where none was measured) the report warns against reading rates.
+TRUST_PRECISION = 0.6
+
+
+def _trust_view(meta: dict[str, Any], registers_seen: Sequence[str]) -> dict[str, Any]:
+    """How far to trust this run's numbers: the model's precision at natural prevalence, per label and register.
+
+    Figures come from the model's ``meta.json`` (``natural_prevalence``,
+    written from ``corpora/audit/audit.py precision``): what share of the units
+    it flags in unseen real documents were judged right. A register of this
+    run with no measurement, or with precision under :data:`TRUST_PRECISION`,
+    gets a warning.
+    """
+    table = meta.get("natural_prevalence") or {}
+
+    def row(name: str, r: dict[str, Any]) -> dict[str, Any]:
+        p = r.get("precision", r.get("precision_judged"))
+        lo, hi = (r.get("ci95") or [None, None])[:2]
+        return {"name": name, "precision": p, "lo": lo, "hi": hi, "judged": r.get("judged", 0), "per_100": r.get("per_100")}
+
+    labels = [row(label_name(k), v) for k, v in (table.get("per_label") or {}).items()]
+    regs = {k: row(k, v) for k, v in (table.get("per_register") or {}).items()}
+    names = {"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"}
+    warnings = []
+    for reg in registers_seen:
+        r = regs.get(reg)
+        if r is None or r["precision"] is None:
+            warnings.append(f"{names.get(reg, reg)}: the model's precision was not measured on unseen documents of this register")
+        elif r["precision"] < TRUST_PRECISION:
+            warnings.append(f"{names.get(reg, reg)}: only {r['precision']:.0%} of what the model flags in unseen documents of this register was judged right")
+    weighted = (table.get("all") or {}).get("precision_flag_weighted")
+    return {"measured": bool(table), "labels": labels, "registers": list(regs.values()), "warnings": warnings,
+            "weighted": weighted, "units": table.get("units"), "threshold": TRUST_PRECISION}
+
+
 def _distinct_best(candidates: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     """The ``k`` most probable candidates with distinct texts."""
     seen: set[str] = set()
@@ -459,6 +509,7 @@ def write_report(
         n_docs=int(units.keys["doc_id"].nunique()),
         n_files=int(units.keys["path"].nunique()),
         profile=profile,
+        trust=_trust_view(_model_meta(model, run), sorted({str(r) for r in units.keys["register"].unique()}) if "register" in units.keys else []),
         profile_chart=profile_svg(pooled, None, title="Evidence per 100 units, with 95% intervals"),
         gap_chart=gap_svg(row),
         by=", ".join(keys),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import lo_signals
 from lo_signals.labels import LABELS
 from lo_signals.report import write_report
 from lo_signals.score import score_folder
@@ -335,3 +336,32 @@ def test_report_highlights_with_the_lexicon_of_the_model_that_scored(tmp_path):
     (own / "meta.json").write_text(json.dumps(meta))
     (out / "run.json").write_text(json.dumps({"model": {"path": str(own)}}))
     assert "<mark" not in write_report(out, n_boot=0).read_text()
+
+
+def test_report_says_how_far_to_trust_the_rates(tmp_path):
+    """The report leads with the model's precision at natural prevalence and warns per register of the run."""
+    import re
+
+    from lo_signals import score_folder
+    from lo_signals.models import read_meta, save
+    from lo_signals.report import write_report
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "comments.txt").write_text(
+        "Staff who raised concerns were labelled troublemakers and moved to nights.\n\n"
+        "The juniors run the teaching sessions and the consultants learn from them.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    score_folder([docs], out)
+    html = write_report(out).read_text(encoding="utf-8")
+    trust = html[html.index('id="trust"'):html.index('id="profile"')]
+    measured = read_meta(lo_signals.load().path_)["natural_prevalence"]
+    weighted = measured["all"]["precision_flag_weighted"]
+    assert f"{100 * weighted:.0f}%" in re.sub(r"<[^>]+>", "", trust)
+    assert "trust-registers" in trust and "Caution" in trust
+    # A model that records no such measurement gets a plain warning instead.
+    bare = lo_signals.load()
+    bare.meta_ = {k: v for k, v in bare.meta_.items() if k != "natural_prevalence"}
+    html = write_report(out, model=bare).read_text(encoding="utf-8")
+    trust = html[html.index('id="trust"'):html.index('id="profile"')]
+    assert "records no precision measured on unseen real documents" in trust
