@@ -49,21 +49,10 @@ def _right() -> tuple[int, list]:
 
 
 @pytest.mark.skipif(not CONTRACT.is_file(), reason=f"the label contract is not at {CONTRACT}")
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 bar not met yet: the default gets 7 of 11 exactly right (misses: a negated fear read as blame, "
-    "'nobody is afraid to speak up', the NMC referral, an extra ongoing_transformation); strict, so it fails once fixed",
-)
 def test_default_gets_eight_worked_examples_exactly_right():
     n, wrong = _right()
     # The issue's bar: at least 8 of the contract's examples exactly right (labels and aspirations).
     assert n >= 8, wrong
-
-
-@pytest.mark.skipif(not CONTRACT.is_file(), reason=f"the label contract is not at {CONTRACT}")
-def test_default_does_not_fall_below_todays_worked_examples():
-    n, wrong = _right()
-    assert n >= 7, wrong
 
 
 @pytest.mark.skipif(not CONTRACT.is_file(), reason=f"the label contract is not at {CONTRACT}")

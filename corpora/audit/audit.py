@@ -110,6 +110,13 @@ def judgements() -> dict[str, dict]:
     return {r["key"]: r for r in read_jsonl(JUDGEMENTS)} if JUDGEMENTS.is_file() else {}
 
 
+def draw(units: list[dict], flagged: list[int], label: str, k: int, seed: str = "0") -> list[int]:
+    """A seeded uniform draw of up to ``k`` of a label's flags, independent of the order of the pool."""
+    order = sorted(flagged, key=lambda i: units[i]["sha256"])
+    random.Random(f"{seed}:{label}").shuffle(order)
+    return sorted(order[:k])
+
+
 def cmd_sample(args) -> None:
     units = pool_units(args.role)
     scorer, proba, _ = score_pool(units, args.model)
@@ -119,11 +126,16 @@ def cmd_sample(args) -> None:
     rows = []
     for j, label in enumerate(scorer.labels_):
         cut = thr[j] * args.floor
-        idx = [i for i in np.flatnonzero(proba[:, j] >= cut)]
-        if args.only_missing:
-            idx = [i for i in idx if key_of(units[i]["sha256"], label) not in done]
-        rng.shuffle(idx)
-        for i in sorted(idx[: args.per_label]):
+        idx = [int(i) for i in np.flatnonzero(proba[:, j] >= cut)]
+        if args.draw:
+            # The uniform draw that `precision --draw` measures on; only its unjudged pairs go to the judges.
+            picked = [i for i in draw(units, idx, label, args.per_label, args.seed) if key_of(units[i]["sha256"], label) not in done]
+        else:
+            if args.only_missing:
+                idx = [i for i in idx if key_of(units[i]["sha256"], label) not in done]
+            rng.shuffle(idx)
+            picked = sorted(idx[: args.per_label])
+        for i in picked:
             before, after = _context(units, i)
             u = units[i]
             rows.append(
@@ -188,9 +200,16 @@ def cmd_adjudicate(args) -> None:
         print(f"agreement between two passes on {len(both)} pairs: {po:.3f} raw, kappa {kappa:.3f}")
 
 
-def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[list[str]]) -> dict:
-    """Per label and overall: flags, flags per 100 units, judged, precision and its interval."""
+def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[list[str]], k: int | None = None, seed: str = "0") -> dict:
+    """Per label and overall: flags, flags per 100 units, judged, precision and its interval.
+
+    With ``k``, each label's precision is measured on the seeded uniform draw
+    of up to ``k`` of its flags (:func:`draw`), so that judgements made for
+    other models cannot bias it; unjudged pairs of the draw are counted in
+    ``unjudged``. Without ``k``, every judged flag counts.
+    """
     cache = judgements()
+    out_unjudged = 0
     n = len(units)
     out: dict = {"units": n, "per_label": {}, "per_genre": {}}
     tot_flags = tot_judged = tot_yes = 0
@@ -201,7 +220,9 @@ def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[l
     register_stats: dict = defaultdict(lambda: Counter())
     for label in scorer.labels_:
         flagged = [i for i, row in enumerate(labels) if label in row]
-        judged = [cache[key_of(units[i]["sha256"], label)] for i in flagged if key_of(units[i]["sha256"], label) in cache]
+        measured = draw(units, flagged, label, k, seed) if k else flagged
+        judged = [cache[key_of(units[i]["sha256"], label)] for i in measured if key_of(units[i]["sha256"], label) in cache]
+        out_unjudged += len(measured) - len(judged)
         yes = sum(r["final"] == "yes" for r in judged)
         lo, hi = wilson(yes, len(judged))
         out["per_label"][label] = {
@@ -217,14 +238,16 @@ def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[l
         tot_yes += yes
         if judged:
             weighted += len(flagged) * yes / len(judged)
+        measured_set = set(measured)
         for i in flagged:
-            k = key_of(units[i]["sha256"], label)
+            key = key_of(units[i]["sha256"], label)
             for stats, group in ((genre_stats, units[i]["genre"]), (register_stats, units[i]["register"])):
                 stats[group]["flags"] += 1
-                if k in cache:
+                if i in measured_set and key in cache:
                     stats[group]["judged"] += 1
-                    stats[group]["right"] += cache[k]["final"] == "yes"
+                    stats[group]["right"] += cache[key]["final"] == "yes"
     lo, hi = wilson(tot_yes, tot_judged)
+    out["unjudged_in_draw"] = out_unjudged
     out["all"] = {
         "flags": tot_flags,
         "per_100": 100 * tot_flags / n if n else 0.0,
@@ -263,7 +286,7 @@ def cmd_precision(args) -> None:
 
     units = pool_units(args.role)
     scorer, proba, labels = score_pool(units, args.model)
-    table = precision_table(units, scorer, proba, labels)
+    table = precision_table(units, scorer, proba, labels, args.draw, args.seed)
     lines = [
         f"# Precision at natural prevalence: `{args.model}` on the {args.role}",
         "",
@@ -271,6 +294,9 @@ def cmd_precision(args) -> None:
         f"{table['units']:,} units of whole documents from sources never used for training"
         + (" or tuning" if args.role == "audit_pool" else "")
         + f"; judged blind (see corpora/audit/DATASHEET.md). Machine: {platform.machine()}, {platform.python_version()}.",
+        "",
+        (f"Precision per label is measured on a seeded uniform draw of up to {args.draw} of its flags"
+         f" ({table['unjudged_in_draw']} pairs of the draw not judged yet)." if args.draw else "Every judged flag counts."),
         "",
         "| label | flags | per 100 units | judged | right | precision [95% CI] |",
         "|---|---|---|---|---|---|",
@@ -324,7 +350,9 @@ def precision_first(units: list[dict], proba: np.ndarray, label_ids, current, la
     at least ``min_recall`` of the labelled dev positives. Among those, the
     lowest one whose judged dev-pool precision reaches ``target`` (with at
     least ``min_judged`` judged flags) wins; if none does, the one with the
-    highest judged precision (ties to the higher threshold: precision first).
+    highest judged precision (ties to the higher threshold: precision first);
+    and if no judged flag is right at any threshold, the highest threshold
+    that still finds some labelled-dev positives.
     """
     cache = judgements()
     out = {}
@@ -346,6 +374,12 @@ def precision_first(units: list[dict], proba: np.ndarray, label_ids, current, la
             with_p = [r for r in ok if r["precision"] is not None]
             pick = max(with_p, key=lambda r: (r["precision"], r["t"])) if with_p else {"t": float(current[j])}
             why = f"no threshold reaches {target} on the dev pool while keeping labelled-dev recall >= {min_recall}: highest judged precision"
+            if not with_p or pick["precision"] == 0:
+                # Not one judged flag right at any threshold: precision first means
+                # nearly silencing the label, keeping only what labelled dev still finds.
+                alive = [r for r in rows if r["labelled_dev_recall"] > 0]
+                pick = max(alive, key=lambda r: r["t"]) if alive else pick
+                why = "no judged flag on the dev pool is right at any threshold: highest threshold that still finds labelled-dev positives"
         out[label] = {"threshold": pick["t"], "previous": float(current[j]), "why": why, "curve": rows}
     return out
 
@@ -399,6 +433,7 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--seed", default="0")
     s.add_argument("--name", required=True)
     s.add_argument("--only-missing", action="store_true")
+    s.add_argument("--draw", action="store_true", help="the seeded uniform draw of --per-label flags that precision --draw measures")
     s.set_defaults(fn=cmd_sample)
     a = sub.add_parser("adjudicate")
     a.add_argument("--name", required=True)
@@ -407,6 +442,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--role", default="audit_pool")
     p.add_argument("--model", default="default")
     p.add_argument("--out")
+    p.add_argument("--draw", type=int, default=None, help="measure each label on the seeded draw of this many flags")
+    p.add_argument("--seed", default="0")
     p.set_defaults(fn=cmd_precision)
     t = sub.add_parser("thresholds")
     t.add_argument("--role", default="dev_pool")
