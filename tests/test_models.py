@@ -149,7 +149,7 @@ def test_bundled_default_loads_offline_and_follows_the_api():
     assert isinstance(labels, list) and all(isinstance(x, list) for x in labels)
     assert labels[2] == [] and model.predict_aspirations(texts)[2] == []
     assert model.meta_["backend"] == "linear"
-    assert set(model.meta_["training_data"]) == {"train.jsonl", "real/units.jsonl"}  # fitting and tuning data only
+    assert set(model.meta_["training_data"]) == {"train.jsonl", "real/units.jsonl", "audit/train_units.jsonl"}  # fitting and tuning data only
     with pytest.raises(TypeError):
         model.predict("not a list")
     for name in ("lexicon", "linear"):
@@ -240,8 +240,10 @@ def test_numpy_arrays_and_pandas_series_are_accepted_as_texts():
         assert model.predict(np.array(texts)) == expected  # numpy.str_ items
         assert model.predict(pd.Series(texts, index=[10, 5, 7])) == expected
         np.testing.assert_array_equal(model.predict_proba(np.array(texts, dtype=object)), model.predict_proba(texts))
+    # Missing values are empty texts on every path (issue 16): no label, no error.
+    assert lo_signals.load().predict(pd.Series(["fine", None])) == [[], []]
     with pytest.raises(TypeError, match=r"texts\[1\]"):
-        lo_signals.load().predict(pd.Series(["fine", None]))
+        lo_signals.load().predict(pd.Series(["fine", 3.5], dtype=object))
 
 
 def test_missing_transformer_error_suggests_a_command_that_exists(tmp_path, monkeypatch):

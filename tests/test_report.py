@@ -358,7 +358,13 @@ def test_report_says_how_far_to_trust_the_rates(tmp_path):
     measured = read_meta(lo_signals.load().path_)["natural_prevalence"]
     weighted = measured["all"]["precision_flag_weighted"]
     assert f"{100 * weighted:.0f}%" in re.sub(r"<[^>]+>", "", trust)
-    assert "trust-registers" in trust and "Caution" in trust
+    assert "trust-registers" in trust
+    # A register measured under 60% gets a caution.
+    low = lo_signals.load()
+    table = {**measured, "per_register": {r: {**v, "precision": 0.1, "ci95": [0.0, 0.3]} for r, v in measured["per_register"].items()}}
+    low.meta_ = {**low.meta_, "natural_prevalence": table}
+    html = write_report(out, model=low).read_text(encoding="utf-8")
+    assert "Caution" in html[html.index('id="trust"'):html.index('id="profile"')]
     # A model that records no such measurement gets a plain warning instead.
     bare = lo_signals.load()
     bare.meta_ = {k: v for k, v in bare.meta_.items() if k != "natural_prevalence"}

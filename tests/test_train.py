@@ -43,7 +43,9 @@ def test_shipped_models_record_the_data_they_learnt_from():
     recorded = meta["training_data"]
     root = corpus_dir()
     # Only what fitted or tuned the model: written dev is unused (real dev tunes), test is held out.
-    assert recorded == {"train.jsonl": file_sha256(root / "train.jsonl"), "real/units.jsonl": file_sha256(REAL_UNITS)}
+    pool = root / "audit" / "train_units.jsonl"
+    assert recorded == {"train.jsonl": file_sha256(root / "train.jsonl"), "real/units.jsonl": file_sha256(REAL_UNITS),
+                        "audit/train_units.jsonl": file_sha256(pool)}
     assert meta["held_out_data"]["test.jsonl"] == file_sha256(root / "test.jsonl")
     assert meta["data_use"]["held_out"] == ["real_test", "written_test"]
     card = (lo_signals.models.model_dir("default") / "README.md").read_text(encoding="utf-8")
