@@ -20,7 +20,8 @@ register, role, and for held-back units the labels asked about; no text)
 records the choice, so ``lo-signals train`` rebuilds exactly the same
 training rows (``lo_signals.train.pool_rows``).
 
-    python corpora/audit/pool.py select --max-pool 30000 --model default --name train-r1
+    python corpora/audit/pool.py select --max-pool 30000 --model default --name train-r2            # round 1
+    python corpora/audit/pool.py select --extend --max-pool 30000 --model default --name train-r3   # round 2
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def cmd_select(args) -> None:
     # Sort by hash before the seeded shuffle: the draw does not depend on file order.
     rows.sort(key=lambda r: r["sha256"])
     random.Random(args.seed).shuffle(rows)
+    kept: list[dict] = []
+    if args.extend and TRAIN_UNITS.is_file():
+        # A later round: keep every earlier record and draw the next units of the same shuffled order.
+        kept = [json.loads(line) for line in TRAIN_UNITS.read_text(encoding="utf-8").splitlines() if line.strip()]
+        done = {r["sha256"] for r in kept}
+        rows = [r for r in rows if r["sha256"] not in done]
     rows = rows[: args.max_pool]
     rows = [r for r, q in zip(rows, quality_flags([r["text"] for r in rows])) if q == "ok"]
     model = lo_signals.load(args.model)
@@ -100,11 +107,12 @@ def cmd_select(args) -> None:
     for r, flags in zip(rows, near):
         asked = [label for label, on in zip(model.labels_, flags) if on]
         records.append({"id": r["id"], **_where(r), "origin": r["origin"], "register": r["register"],
-                        "role": "held_back" if asked else "negative", **({"asked": asked} if asked else {})})
+                        "role": "held_back" if asked else "negative", "round": args.name,
+                        **({"asked": asked} if asked else {})})
         for label in asked:
             judge.append({"key": audit.key_of(r["sha256"], label), "label": label, "text": r["text"], "before": "", "after": "",
                           "sha256": r["sha256"], "origin": r["origin"], "register": r["register"]})
-    TRAIN_UNITS.write_text("".join(json.dumps(x) + "\n" for x in records), encoding="utf-8")
+    TRAIN_UNITS.write_text("".join(json.dumps(x) + "\n" for x in kept + records), encoding="utf-8")
     random.Random(args.seed).shuffle(judge)
     audit.write_jsonl(audit.BUILD / "judge" / f"{args.name}.jsonl", judge)
     held = sum(r["role"] == "held_back" for r in records)
@@ -120,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--model", default="default")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--name", default="train-r1")
+    s.add_argument("--extend", action="store_true", help="keep train_units.jsonl and add --max-pool more units (a later round)")
     s.set_defaults(fn=cmd_select)
     args = ap.parse_args(argv)
     args.fn(args)
