@@ -246,7 +246,7 @@ def part_key(model: Any, options: ScoreOptions) -> str:
         "aspiration_thresholds": [round(float(t), 6) for t in model.aspiration_thresholds_],
         "options": options_key(options),
         "version": __version__,
-        "parts_format": 4,  # 4: truncated column; 3: keyed by weights (2 by model path and date); rows as value lists
+        "parts_format": 5,  # 5: quality column; 4: truncated column; 3: keyed by weights (2 by model path and date); rows as value lists
     }
     return json.dumps(ident, sort_keys=True)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .labels import LABELS, SIGNS
 from .language import guess_language
+from .quality import quality_flags
 from .readers import Limits
 from .scorers.base import LongTextWarning
 
@@ -50,7 +51,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Fixed leading columns of sentences.csv; metadata columns follow.
-SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations", "language", "truncated")
+SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations", "language", "quality", "truncated")
 #: Fixed leading columns of documents.csv; per-label summaries and metadata follow.
 DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding", "units_not_english")
 #: Columns of files.csv: one row per input file.
@@ -64,7 +65,7 @@ FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings
 SENTENCE_TYPES: dict[str, str] = {
     "doc_id": "str", "path": "str", "page": "int", "unit_id": "int", "start": "int", "end": "int", "text": "str",
     **{label: "float" for label in LABELS}, "labels": "str", "aspirations": "str", "language": "str",
-    "truncated": "bool",
+    "quality": "str", "truncated": "bool",
 }
 #: Types of the columns lo_signals makes in documents.csv.
 DOCUMENT_TYPES: dict[str, str] = {
@@ -224,6 +225,7 @@ class ScoredUnits:
         languages: ``en``, ``other`` or ``""`` per unit (:func:`lo_signals.language.guess_language`).
         truncated: Whether the model read only part of each unit.
         notes: The model's note for each unit it did not score in full (``None`` otherwise).
+        quality: ``ok`` or why the unit is a non-unit that gets no label (:mod:`lo_signals.quality`).
     """
 
     proba: np.ndarray
@@ -232,6 +234,7 @@ class ScoredUnits:
     languages: list[str]
     truncated: list[bool]
     notes: list[str | None]
+    quality: list[str]
 
 
 def score_units(model: Any, texts: list[str]) -> ScoredUnits:
@@ -261,7 +264,8 @@ def score_units(model: Any, texts: list[str]) -> ScoredUnits:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LongTextWarning)
         proba, _, labels, asps = model.predict_all(texts)
-    return ScoredUnits(proba, labels, asps, [guess_language(t) for t in texts], truncated, notes)
+    languages = [guess_language(t) for t in texts]
+    return ScoredUnits(proba, labels, asps, languages, truncated, notes, quality_flags(texts, languages))
 
 
 def unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], scored: ScoredUnits, part: slice) -> list[dict[str, Any]]:
@@ -279,7 +283,7 @@ def unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], scored: 
     """
     meta = _prefixed(doc.metadata, SENTENCE_COLUMNS)
     proba, labels, asps = scored.proba[part], scored.labels[part], scored.aspirations[part]
-    languages, truncated = scored.languages[part], scored.truncated[part]
+    languages, truncated, quality = scored.languages[part], scored.truncated[part], scored.quality[part]
     return [
         {
             "doc_id": doc.doc_id,
@@ -295,6 +299,8 @@ def unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], scored: 
             # "en", "other" (positively not English: the models read English
             # only, so such a unit gets no labels) or "" (too short to tell).
             "language": languages[i],
+            # "ok", or why the unit is a non-unit (heading, fragment, question, ...) that gets no label.
+            "quality": quality[i],
             # The model read only the start of this unit (the transformer's max_length tokens).
             "truncated": truncated[i],
             **meta,
