@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--role", default="dev_pool")
     t.add_argument("--model", default="default")
     t.add_argument("--target", type=float, default=0.8)
-    t.add_argument("--min-recall", type=float, default=0.25, help="labelled-dev recall each label must keep")
+    t.add_argument("--min-recall", type=float, default=0.1, help="labelled-dev recall each label must keep")
     t.add_argument("--labelled", default="corpora/real/build/dev.jsonl")
     t.add_argument("--write", help="record the choice (e.g. corpora/audit/thresholds-default.json)")
     t.add_argument("--apply", help="write the thresholds into this model directory's meta.json")

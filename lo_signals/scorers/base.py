@@ -39,30 +39,6 @@ class Scorer(Protocol):
 
     def predict_aspirations_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def unit_quality(self, texts: Sequence[str]) -> list[str]:
-        """Per text, ``"ok"`` or why it is a non-unit that gets no label (:func:`lo_signals.quality.unit_quality`).
-
-        Args:
-            texts: List of strings.
-
-        Returns:
-            One entry per text.
-        """
-        return quality_flags(check_texts(texts))
-
-    def _decide_both(self, label_p: np.ndarray, asp_p: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
-        """Labels and aspirations; a sign found as evidence is not also an aspiration of the same unit.
-
-        A unit that reports practice and restates it as a value ("We changed the
-        handover after the audit and it works better; we will keep learning")
-        is evidence of that sign (LABELS.md rule 2: labelled for what it
-        reports), so evidence wins over aspiration for the same sign.
-        """
-        labels = self._decide(label_p, self.thresholds_, self.labels_)
-        asps = self._decide(asp_p, self.aspiration_thresholds_, self.aspiration_labels_)
-        asps = [[a for a in row_a if a not in set(row_l)] for row_l, row_a in zip(labels, asps)]
-        return labels, asps
-
     def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]: ...
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]: ...
