@@ -73,3 +73,18 @@ def test_evidence_wins_over_aspiration_for_the_same_sign():
     asp_p = np.array([[0.0, 0.0, 0.0, 1.0]])
     labels, asps = model._decide_both(label_p, asp_p)
     assert labels == [["ongoing_transformation"]] and asps == [[]]
+
+
+def test_sentences_table_says_why_a_unit_is_a_non_unit(tmp_path):
+    from lo_signals import score_documents
+
+    (tmp_path / "a.txt").write_text(
+        "Lessons Learned From The Review\n\nReview\n\nStaff who raised concerns were labelled troublemakers and moved to nights.\n",
+        encoding="utf-8",
+    )
+    df = score_documents(tmp_path / "a.txt")
+    assert "quality" in df.columns
+    gated = df[df["quality"] != "ok"]
+    assert set(gated["quality"]) <= set(QUALITY_REASONS) and len(gated) >= 2
+    assert (gated["labels"] == "").all()
+    assert (df[df["quality"] == "ok"]["text"].str.contains("troublemakers")).any()
