@@ -89,6 +89,8 @@ class TrainingData:
         use: What each part was used for, for the model card: ``fit`` and
             ``tune_thresholds`` (descriptions of the splits) and ``held_out``
             (the test set names, never used for fitting, tuning or choosing).
+        pool: The natural-text pool and the sha256 of ``train_units.jsonl``,
+            added to the fitting data of :data:`POOL_BACKENDS` only.
     """
 
     train: LabelledData
@@ -98,6 +100,7 @@ class TrainingData:
     real: bool
     held_out: dict[str, str] = field(default_factory=dict)
     use: dict[str, list[str]] = field(default_factory=dict)
+    pool: tuple[LabelledData, str] | None = None
 
 
 def training_data(
@@ -118,9 +121,10 @@ def training_data(
         snapshots: Folder of source snapshots (default:
             ``$LO_SIGNALS_SNAPSHOTS`` or ``corpora/real/snapshots``).
         real_repeat: Times each real training unit is repeated.
-        pool: With ``real``, add the natural-text pool of training sources
+        pool: With ``real``, load the natural-text pool of training sources
             (``corpora/audit/train_units.jsonl``: hard negatives and judged
-            flags; see :func:`pool_rows`) when the repository has it.
+            flags; see :func:`pool_rows`) when the repository has it; the
+            default backend is fitted with it.
 
     Returns:
         :class:`TrainingData`.
@@ -155,12 +159,33 @@ def training_data(
         "held_out": ["real_test", "written_test"],
     }
     tests = {"real_test": labelled_from_rows(real_rows["test"], source="real test"), **tests}
+    natural = None
     if pool and POOL_UNITS.is_file():
         rows, pool_sha = pool_rows(snapshots)
-        train = labelled_from_rows(written["train"] + real_rows["train"] * real_repeat + rows, source="written + real train + natural pool")
-        hashes["audit/train_units.jsonl"] = pool_sha
-        use["fit"].append(f"natural-text pool of training sources (audit/train_units.jsonl: {len(rows)} units, judged flags and negatives)")
-    return TrainingData(train, dev, tests, hashes, True, {**held_out, "real/units.jsonl (test split)": units_sha}, use)
+        natural = (labelled_from_rows(rows, source="natural pool"), pool_sha)
+    return TrainingData(train, dev, tests, hashes, True, {**held_out, "real/units.jsonl (test split)": units_sha}, use, natural)
+
+
+#: Backends fitted with the natural-text pool too (the others keep their earlier recipe).
+POOL_BACKENDS = ("default",)
+
+
+def _with_pool(data: TrainingData, backend: str) -> tuple[LabelledData, dict[str, str], dict[str, list[str]]]:
+    """The fitting data, data hashes and data use of one backend: the pool is added for :data:`POOL_BACKENDS`."""
+    use = {k: list(v) for k, v in data.use.items()}
+    if data.pool is None or backend not in POOL_BACKENDS:
+        return data.train, dict(data.hashes), use
+    extra, digest = data.pool
+    train = LabelledData(
+        texts=list(data.train.texts) + list(extra.texts),
+        y=np.vstack([data.train.y, extra.y]),
+        a=np.vstack([data.train.a, extra.a]) if data.train.a is not None and extra.a is not None else None,
+        registers=list(data.train.registers) + list(extra.registers),
+        labels=data.train.labels,
+        aspiration_labels=data.train.aspiration_labels,
+    )
+    use["fit"].append(f"natural-text pool of training sources (audit/train_units.jsonl: {len(extra)} units, judged flags and negatives)")
+    return train, {**data.hashes, "audit/train_units.jsonl": digest}, use
 
 
 #: The natural-text training pool (stand-off; corpora/audit/pool.py) and the blind judgements of its flags.
@@ -265,13 +290,14 @@ def train_models(
     written: dict[str, Path] = {}
     results: dict[str, dict[str, Any]] = {name: {} for name in data.tests}
     for backend in backends:
-        say(f"training {backend} on {len(data.train)} units, tuning on {len(data.dev)}")
+        fit_data, fit_hashes, fit_use = _with_pool(data, backend)
+        say(f"training {backend} on {len(fit_data)} units, tuning on {len(data.dev)}")
         model = _build(backend, seed)
         if RECIPES[backend][2] == "dev":
             model.fit(data.dev.texts, data.dev.y, aspirations=data.dev.a)
         else:
             model.fit(
-                data.train.texts, data.train.y, aspirations=data.train.a,
+                fit_data.texts, fit_data.y, aspirations=fit_data.a,
                 X_dev=data.dev.texts, y_dev=data.dev.y, aspirations_dev=data.dev.a,
             )
         precision_first = _precision_first_thresholds(backend) if data.real else None
@@ -289,7 +315,7 @@ def train_models(
         for name in data.tests:
             results[name][backend] = metrics[name]
         tuned_only = RECIPES[backend][2] == "dev"
-        use = dict(data.use)
+        use = fit_use
         if tuned_only:  # the lexicon backend fits nothing: dev only sets its thresholds
             use["fit"] = []
         use["tuning_split"] = "real_dev" if data.real else "dev"
@@ -302,7 +328,7 @@ def train_models(
             out_dir / backend,
             name=backend,
             # A backend that only tunes thresholds learnt nothing from the train split.
-            training_data={k: v for k, v in data.hashes.items() if k != "train.jsonl"} if tuned_only else data.hashes,
+            training_data={k: v for k, v in fit_hashes.items() if k != "train.jsonl"} if tuned_only else fit_hashes,
             metrics=metrics,
             description=_DESCRIPTIONS[backend],
             extra=extra,
@@ -318,7 +344,11 @@ def train_models(
             "# Shipped models on the test splits\n\n"
             f"Fitted on {len(data.train)} units ({'written train plus real train' if data.real else 'written train'}), "
             f"thresholds tuned on {tuned} ({len(data.dev)} units); the test splits were never used for fitting, tuning "
-            "or choosing. Reproduce with `lo-signals train`, then "
+            "or choosing. "
+            + (f"The default is also fitted on the natural-text pool ({len(data.pool[0])} units of training sources, "
+               "corpora/audit/train_units.jsonl) and its thresholds are chosen precision-first on the natural-prevalence "
+               "dev pool (corpora/audit/thresholds-default.json). " if data.pool is not None else "")
+            + "Reproduce with `lo-signals train`, then "
             "`lo-signals evaluate --model lexicon --model linear --model default --data corpora/real/build/test.jsonl` "
             "(real, after `python corpora/real/build.py rebuild`) and `--data corpora/test.jsonl` (written).\n\n"
             + "\n".join(sections),
