@@ -22,7 +22,7 @@ from typing import Any
 
 from .labels import LABELS
 from .outdir import PARTS_DIR, OutputLock, PartStore, assemble, model_fingerprint, part_key, tidy_parts, union_columns, write_files_csv
-from .pipeline import DOCUMENT_COLUMNS, DOCUMENT_TYPES, SENTENCE_COLUMNS, SENTENCE_TYPES, FileResult, Rows, ScoreOptions, score_file
+from .pipeline import DOCUMENT_COLUMNS, DOCUMENT_TYPES, SENTENCE_COLUMNS, SENTENCE_TYPES, FileResult, Rows, ScoreOptions, score_file, validation_note
 from .readers import Limits
 
 __all__ = ["score_folder", "run_files", "plan", "MemoryStore"]
@@ -446,6 +446,9 @@ def score_folder(
         assemble(sent_parts, out / sent_name, sent_header, fmt, SENTENCE_TYPES, raw_csv=raw_csv)
         doc_header = union_columns(DOCUMENT_COLUMNS, (c for _, c in doc_parts))
         assemble(doc_parts, out / "documents.csv", doc_header, "csv", DOCUMENT_TYPES, raw_csv=raw_csv)
+        meta = dict(getattr(scorer, "meta_", None) or {})
+        for r in results:
+            r.validation = validation_note(meta, r.register)
         write_files_csv(results, out / "files.csv", raw_csv=raw_csv)
         parts = tidy_parts(parts_dir, {r.part for r in ok if r.part}, keep_parts)
         statuses = Counter(r.status for r in results)

@@ -35,6 +35,7 @@ __all__ = [
     "SENTENCE_COLUMNS",
     "DOCUMENT_COLUMNS",
     "FILE_COLUMNS",
+    "validation_note",
     "SENTENCE_TYPES",
     "DOCUMENT_TYPES",
     "column_types",
@@ -54,8 +55,9 @@ logger = logging.getLogger(__name__)
 SENTENCE_COLUMNS = ("doc_id", "path", "page", "unit_id", "start", "end", "text", *LABELS, "labels", "aspirations", "language", "quality", "truncated")
 #: Fixed leading columns of documents.csv; per-label summaries and metadata follow.
 DOCUMENT_COLUMNS = ("doc_id", "path", "units", "format", "encoding", "units_not_english")
-#: Columns of files.csv: one row per input file.
-FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings", "register", "register_source")
+#: Columns of files.csv: one row per input file. ``validation`` says how the model's
+#: flags fared on unseen real documents of the file's register (:func:`validation_note`).
+FILE_COLUMNS = ("path", "status", "reason", "bytes", "pages", "units", "warnings", "register", "register_source", "validation")
 
 # The declared output schema: the type of every column lo_signals makes
 # ("int", "float", "bool" or "str"). Any other column is a table's metadata and is
@@ -164,6 +166,7 @@ class FileResult:
     text_column: str | None = None
     register: str = ""
     register_source: str = ""
+    validation: str = ""
 
     def row(self) -> dict[str, Any]:
         """This result as a ``files.csv`` row."""
@@ -177,7 +180,30 @@ class FileResult:
             "warnings": "; ".join(self.warnings),
             "register": self.register,
             "register_source": self.register_source,
+            "validation": self.validation,
         }
+
+
+def validation_note(meta: dict[str, Any], register: str) -> str:
+    """How far the model's flags can be trusted on a register, from its measured precision at natural prevalence.
+
+    Args:
+        meta: The model's ``meta.json`` (its ``natural_prevalence`` table, written
+            from ``corpora/audit/audit.py precision``).
+        register: The file's register.
+
+    Returns:
+        For example ``"precision 0.60 [0.44, 0.74] on unseen staff_feedback (35 flags judged)"``,
+        or a sentence saying the register was not validated; ``""`` for a file with no register.
+    """
+    if not register:
+        return ""
+    r = ((meta.get("natural_prevalence") or {}).get("per_register") or {}).get(register) or {}
+    p = r.get("precision")
+    if p is None:
+        return f"not validated: no precision measured on unseen {register} documents; read flagged units before using rates"
+    lo, hi = (r.get("ci95") or [0.0, 0.0])[:2]
+    return f"precision {p:.2f} [{lo:.2f}, {hi:.2f}] on unseen {register} ({r.get('judged', 0)} flags judged)"
 
 
 class RowStore(Protocol):

@@ -3,6 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from lo_signals.cli import app
+from lo_signals.pipeline import FILE_COLUMNS
 
 runner = CliRunner()
 
@@ -70,7 +71,7 @@ def test_an_empty_folder_says_there_was_nothing_to_score(tmp_path):
     line = " ".join(result.output.split())
     assert "no files found in" in line and "lists no files because there were none" in line
     assert "for the reasons" not in line
-    assert (tmp_path / "o" / "files.csv").read_text().strip() == "path,status,reason,bytes,pages,units,warnings,register,register_source"
+    assert (tmp_path / "o" / "files.csv").read_text().strip() == ",".join(FILE_COLUMNS)
 
 
 def test_ctrl_c_says_truthfully_what_was_kept(tmp_path, monkeypatch):

@@ -464,3 +464,21 @@ def test_reader_losses_reach_files_csv_and_run_json_records_the_text_column(tmp_
     # A column given is recorded as given, and nothing is left to warn about.
     given = score_folder([src / "two.csv"], tmp_path / "out2", text_column="negative_comments")
     assert given["text_columns"] == {str(src / "two.csv"): "negative_comments"} and given["counts"]["with_warnings"] == 0
+
+
+def test_files_csv_says_how_far_the_model_was_validated_on_each_files_register(tmp_path):
+    from lo_signals.pipeline import validation_note
+
+    meta = {"natural_prevalence": {"per_register": {"staff_feedback": {"precision": 0.6, "ci95": [0.44, 0.74], "judged": 35},
+                                                    "board_paper": {"precision": None, "ci95": [None, None], "judged": 0}}}}
+    assert validation_note(meta, "staff_feedback") == "precision 0.60 [0.44, 0.74] on unseen staff_feedback (35 flags judged)"
+    assert validation_note(meta, "board_paper").startswith("not validated")
+    assert validation_note(meta, "inquiry_report").startswith("not validated")
+    assert validation_note({}, "") == ""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("Staff who raised concerns were labelled troublemakers and moved to nights.\n", encoding="utf-8")
+    score_folder([docs], tmp_path / "out")
+    files = pd.read_csv(tmp_path / "out" / "files.csv", keep_default_na=False)
+    row = files.iloc[0]
+    assert row["validation"] == validation_note(lo_signals.load().meta_, row["register"]) and row["validation"]
