@@ -114,3 +114,32 @@ def test_training_writes_to_a_folder_of_its_own_never_the_package(tmp_path, monk
     written = train_models(corpus, backends=["lexicon"], n_boot=5, real=False)
     assert written["lexicon"].resolve() == (work / "models-trained" / "lexicon").resolve()
     assert {p: p.stat().st_mtime_ns for p in bundled_models_dir().rglob("*") if p.is_file()} == before
+
+
+def test_pool_rows_use_judged_flags_and_skip_unjudged_ones(tmp_path, monkeypatch):
+    """Held-back pool units enter training only once judged, with the labels judged right; the rest are negatives."""
+    import json
+
+    import lo_signals.standoff as standoff
+    import lo_signals.train as train
+
+    def rec(i, role, asked=None):
+        r = {"id": f"u{i}", "repo": "o/r", "commit": "c" * 40, "path": "p.txt", "column": None, "format": None,
+             "locator": "", "start": 0, "end": 5, "sha256": f"{i:02d}" * 32, "origin": "o", "register": "staff_feedback", "role": role}
+        return {**r, "asked": asked} if asked else r
+
+    units = tmp_path / "train_units.jsonl"
+    records = [rec(1, "negative"), rec(2, "held_back", ["open_dialogue", "blame_defensiveness"]), rec(3, "held_back", ["open_dialogue"])]
+    units.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    judged = tmp_path / "judgements.jsonl"
+    verdicts = [(2, "open_dialogue", "no"), (2, "blame_defensiveness", "yes")]  # unit 3 is not judged yet
+    judged.write_text("".join(json.dumps({"key": f"{(f'{i:02d}' * 32)[:20]}:{l}", "final": v}) + "\n" for i, l, v in verdicts), encoding="utf-8")
+    monkeypatch.setattr(train, "POOL_UNITS", units)
+    monkeypatch.setattr(train, "JUDGEMENTS", judged)
+    monkeypatch.setattr(standoff, "rebuild_texts", lambda recs, snapshots=None: [{**r, "text": f"text {r['id']}"} for r in recs])
+    rows, digest = train.pool_rows()
+    assert digest == train.file_sha256(units)
+    assert [(r["text"], r["labels"]) for r in rows] == [("text u1", []), ("text u2", ["blame_defensiveness"])]
+    # The rebuilt texts are cached by the file's hash: a second call reads the cache.
+    monkeypatch.setattr(standoff, "rebuild_texts", lambda *a, **k: (_ for _ in ()).throw(AssertionError("rebuilt twice")))
+    assert train.pool_rows()[0] == rows
