@@ -97,7 +97,8 @@ def test_judgements_and_pool_records_hold_no_text():
                     break
     for path in (AUDIT / "passes").glob("*.jsonl"):
         first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
-        assert set(first) <= {"key", "verdict", "why"}, path
+        # Verdicts only: a judge's reason could quote the unit, and no source text enters the repository.
+        assert set(first) == {"key", "verdict"}, path
 
 
 def test_every_audit_source_is_pinned_and_none_is_reserved():
