@@ -47,6 +47,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     real: Annotated[bool, typer.Option("--real/--no-real", help="Add the stand-off real units (rebuilt from source snapshots) and tune on real dev; --no-real trains on the written corpus alone.")] = True,
     snapshots: Annotated[Optional[Path], typer.Option(help="Folder of source snapshots for the real units (default: $LO_SIGNALS_SNAPSHOTS or corpora/real/snapshots; see corpora/real/SOURCES.md).")] = None,
+    pool: Annotated[bool, typer.Option("--pool/--no-pool", help="Fit the default on the natural-text pool of corpora/audit/train_units.jsonl too (its sources' snapshots are needed: corpora/audit/SOURCES.md); --no-pool gives a default that differs from the shipped one.")] = True,
 ) -> None:
     """Rebuild the shipped models from the written corpus and the real units into --out (fixed seed: same predictions as shipped)."""
     from .standoff import SnapshotError
@@ -59,10 +60,10 @@ def train(
     try:
         written = train_models(
             corpus, out, backends=backends, seed=seed, progress=lambda m: console.print(f"[dim]{m}[/]"),
-            real=real, snapshots=snapshots,
+            real=real, snapshots=snapshots, pool=pool,
         )
     except SnapshotError as exc:
-        _fail(f"{exc}\n(or train on the written corpus alone with --no-real)")
+        _fail(f"{exc}\n(or train without the natural-text pool with --no-pool, or on the written corpus alone with --no-real)")
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     for name, path in written.items():

@@ -266,6 +266,7 @@ def train_models(
     progress: Callable[[str], None] | None = None,
     real: bool = True,
     snapshots: str | Path | None = None,
+    pool: bool = True,
 ) -> dict[str, Path]:
     """Train, tune, evaluate and save the scikit-learn backends.
 
@@ -279,13 +280,15 @@ def train_models(
         n_boot: Bootstrap resamples for the recorded intervals.
         progress: Called with a short message at each step (the CLI prints them).
         real: Train on the real units too and tune on real dev (see :func:`training_data`).
-        snapshots: Folder of source snapshots for the real units.
+        snapshots: Folder of source snapshots for the real units (and the natural-text pool).
+        pool: Fit the default on the natural-text pool too (see :func:`training_data`);
+            without it the default differs from the shipped one.
 
     Returns:
         ``{backend: model directory}``.
     """
     say = progress or (lambda _msg: None)
-    data = training_data(corpus, real=real, snapshots=snapshots)
+    data = training_data(corpus, real=real, snapshots=snapshots, pool=pool)
     out_dir = Path(out) if out is not None else DEFAULT_OUT
     written: dict[str, Path] = {}
     results: dict[str, dict[str, Any]] = {name: {} for name in data.tests}
