@@ -324,6 +324,8 @@ def train_models(
         use["tuning_split"] = "real_dev" if data.real else "dev"
         extra = {"data_use": use, "held_out_data": data.held_out}
         if precision_first is not None:
+            # The judged dev-pool flags are tuning data too: the record of the choice stands for them.
+            fit_hashes = {**fit_hashes, "audit/thresholds-default.json": file_sha256(PRECISION_THRESHOLDS[backend])}
             use["tune_thresholds"] = ["audit dev pool (judged flags of natural-prevalence text) for precision", *use.get("tune_thresholds", [])]
             extra["threshold_source"] = {k: precision_first[k] for k in ("pool", "target_precision", "min_labelled_dev_recall")}
             extra["threshold_source"]["file"] = "corpora/audit/thresholds-default.json"

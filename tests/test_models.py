@@ -149,7 +149,8 @@ def test_bundled_default_loads_offline_and_follows_the_api():
     assert isinstance(labels, list) and all(isinstance(x, list) for x in labels)
     assert labels[2] == [] and model.predict_aspirations(texts)[2] == []
     assert model.meta_["backend"] == "linear"
-    assert set(model.meta_["training_data"]) == {"train.jsonl", "real/units.jsonl", "audit/train_units.jsonl"}  # fitting and tuning data only
+    # Fitting and tuning data only: the judged dev-pool choice of thresholds is tuning data.
+    assert set(model.meta_["training_data"]) == {"train.jsonl", "real/units.jsonl", "audit/train_units.jsonl", "audit/thresholds-default.json"}
     with pytest.raises(TypeError):
         model.predict("not a list")
     for name in ("lexicon", "linear"):

@@ -45,7 +45,8 @@ def test_shipped_models_record_the_data_they_learnt_from():
     # Only what fitted or tuned the model: written dev is unused (real dev tunes), test is held out.
     pool = root / "audit" / "train_units.jsonl"
     assert recorded == {"train.jsonl": file_sha256(root / "train.jsonl"), "real/units.jsonl": file_sha256(REAL_UNITS),
-                        "audit/train_units.jsonl": file_sha256(pool)}
+                        "audit/train_units.jsonl": file_sha256(pool),
+                        "audit/thresholds-default.json": file_sha256(root / "audit" / "thresholds-default.json")}
     assert meta["held_out_data"]["test.jsonl"] == file_sha256(root / "test.jsonl")
     assert meta["data_use"]["held_out"] == ["real_test", "written_test"]
     card = (lo_signals.models.model_dir("default") / "README.md").read_text(encoding="utf-8")
