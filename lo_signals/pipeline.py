@@ -263,6 +263,16 @@ class ScoredUnits:
     quality: list[str]
 
 
+def _takes_quality(predict_all: Any) -> bool:
+    """Whether a ``predict_all`` accepts precomputed unit-quality verdicts."""
+    import inspect
+
+    try:
+        return "quality" in inspect.signature(predict_all).parameters
+    except (TypeError, ValueError):  # builtins and some C callables have no signature
+        return False
+
+
 def score_units(model: Any, texts: list[str]) -> ScoredUnits:
     """Score unit texts as every path does (the batch pipeline, ``score_frame``, ``score_texts``).
 
@@ -287,11 +297,15 @@ def score_units(model: Any, texts: list[str]) -> ScoredUnits:
         # A truncated unit always has a note, so only noted units are asked about.
         for i, flag in zip(noted, read_part([texts[i] for i in noted])):
             truncated[i] = bool(flag)
+    languages = [guess_language(t) for t in texts]
+    quality = quality_flags(texts, languages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LongTextWarning)
-        proba, _, labels, asps = model.predict_all(texts)
-    languages = [guess_language(t) for t in texts]
-    return ScoredUnits(proba, labels, asps, languages, truncated, notes, quality_flags(texts, languages))
+        # A scorer whose predict_all takes the gate's verdicts (BaseScorer's does)
+        # gets them rather than recomputing them; any other gets the texts alone.
+        extra = {"quality": quality} if _takes_quality(model.predict_all) else {}
+        proba, _, labels, asps = model.predict_all(texts, **extra)
+    return ScoredUnits(proba, labels, asps, languages, truncated, notes, quality)
 
 
 def unit_rows(doc: Any, units: list[Any], label_names: tuple[str, ...], scored: ScoredUnits, part: slice) -> list[dict[str, Any]]:

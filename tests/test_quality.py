@@ -88,3 +88,17 @@ def test_sentences_table_says_why_a_unit_is_a_non_unit(tmp_path):
     assert set(gated["quality"]) <= set(QUALITY_REASONS) and len(gated) >= 2
     assert (gated["labels"] == "").all()
     assert (df[df["quality"] == "ok"]["text"].str.contains("troublemakers")).any()
+
+
+def test_the_batch_path_decides_quality_once_and_the_scorer_reuses_it(monkeypatch):
+    from lo_signals.pipeline import score_units
+
+    model = lo_signals.load("default")
+    calls = []
+    monkeypatch.setattr(model, "unit_quality", lambda texts: calls.append(len(texts)) or ["ok"] * len(texts))
+    texts = ["Review", "Staff who raised concerns were labelled troublemakers and moved to nights."]
+    scored = score_units(model, texts)
+    assert calls == []  # the pipeline's own verdicts were passed in
+    assert scored.quality == ["too_short", "ok"] and scored.labels[0] == []
+    model.predict_all(texts)
+    assert calls == [2]  # called directly, the scorer decides for itself

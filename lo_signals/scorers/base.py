@@ -288,11 +288,14 @@ class BaseScorer:
         """
         return [False] * len(check_texts(texts))
 
-    def predict_all_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def predict_all_proba(self, texts: Sequence[str], quality: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Both probability tables in one pass.
 
         Args:
             texts: List of strings.
+            quality: The texts' :meth:`unit_quality`, when the caller has
+                already computed it (the batch pipeline writes it to
+                ``sentences.csv``), so that it is not computed twice.
 
         Returns:
             ``(labels_proba (n, len(labels_)), aspirations_proba (n, len(aspiration_labels_)))``.
@@ -311,7 +314,10 @@ class BaseScorer:
         # The unit contract, decided here for every backend and every path:
         # blank units, units not in English and non-units (headings, fragments,
         # questions, page furniture: lo_signals.quality) get zeros, so no label.
-        keep = [i for i, q in enumerate(self.unit_quality(texts)) if q == QUALITY_OK]
+        quality = self.unit_quality(texts) if quality is None else list(quality)
+        if len(quality) != n:
+            raise ValueError(f"quality has {len(quality)} entries for {n} texts")
+        keep = [i for i, q in enumerate(quality) if q == QUALITY_OK]
         if keep:
             lp, ap = self._proba([texts[i] for i in keep])
             label_p[keep] = lp
@@ -342,16 +348,17 @@ class BaseScorer:
         asps = [[a for a in row_a if a not in set(row_l)] for row_l, row_a in zip(labels, asps)]
         return labels, asps
 
-    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]:
+    def predict_all(self, texts: Sequence[str], quality: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[list[str]], list[list[str]]]:
         """Probabilities and decisions for both fields in one pass.
 
         Args:
             texts: List of strings.
+            quality: The texts' :meth:`unit_quality`, if already computed.
 
         Returns:
             ``(labels_proba, aspirations_proba, labels, aspirations)``.
         """
-        label_p, asp_p = self.predict_all_proba(texts)
+        label_p, asp_p = self.predict_all_proba(texts, quality)
         labels, asps = self._decide_both(label_p, asp_p)
         return label_p, asp_p, labels, asps
 
