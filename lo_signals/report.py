@@ -27,6 +27,8 @@ from .rollup import DEFAULT_CLUSTER, group_keys, rates, unit_matrices
 
 __all__ = ["write_report", "read_units"]
 
+#: How the report names each register.
+REGISTER_NAMES = {"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"}
 _CHUNK_ROWS = 100_000
 _MAX_RUN_JSON = 20_000
 
@@ -230,44 +232,33 @@ def _collect(out: Path, header: list[str], by: list[str], formats: dict[str, str
     )
 
 
-def _model_lexicon(model: Any, run: dict[str, Any]) -> Any:
-    """The lexicon of the model that scored the run, for highlighting (``None``: the packaged one).
+def _scoring_model(model: Any, run: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The lexicon and ``meta.json`` of the model that scored the run, read once.
 
-    ``model`` is a loaded model, a model name or a directory; when ``None``,
-    the model directory recorded in ``run.json``. Only the lexicon is read
-    (checked against the model's ``meta.json``), never the weights. A model
-    without a lexicon (the transformer), or one no longer on disk, falls back
-    to the packaged lexicon.
+    ``model`` is a loaded model, a model name or a directory; when ``None``, the
+    model directory recorded in ``run.json``. From a directory only the
+    ``meta.json`` and the lexicon (checked against it) are read, never the
+    weights. The lexicon highlights evidence (``None``: the packaged one, also
+    for a model without a lexicon or no longer on disk); the meta's
+    ``natural_prevalence`` says how far to trust the rates (``{}`` when unknown).
     """
     from .models import model_dir, read_meta
     from .scorers.lexicon import LexiconData
 
     if model is not None and not isinstance(model, (str, Path)):
-        return getattr(model, "lexicon_data_", None)
+        return getattr(model, "lexicon_data_", None), dict(getattr(model, "meta_", None) or {})
     where = model if model is not None else (run.get("model") or {}).get("path")
     if not where:
-        return None
+        return None, {}
     try:
         path = model_dir(where)
         meta = read_meta(path)
-        return LexiconData.from_model_dir(path, meta) if meta.get("lexicon") else None
     except (OSError, ValueError):
-        return None
-
-
-def _model_meta(model: Any, run: dict[str, Any]) -> dict[str, Any]:
-    """``meta.json`` of the model that scored the run (empty when it cannot be found)."""
-    from .models import model_dir, read_meta
-
-    if model is not None and not isinstance(model, (str, Path)):
-        return dict(getattr(model, "meta_", None) or {})
-    where = model if model is not None else (run.get("model") or {}).get("path")
-    if not where:
-        return {}
+        return None, {}
     try:
-        return read_meta(model_dir(where))
+        return (LexiconData.from_model_dir(path, meta) if meta.get("lexicon") else None), meta
     except (OSError, ValueError):
-        return {}
+        return None, meta
 
 
 #: Below this measured precision (or where none was measured) the report warns against reading rates.
@@ -292,7 +283,7 @@ def _trust_view(meta: dict[str, Any], registers_seen: Sequence[str]) -> dict[str
 
     labels = [row(label_name(k), v) for k, v in (table.get("per_label") or {}).items()]
     regs = {k: row(k, v) for k, v in (table.get("per_register") or {}).items()}
-    names = {"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"}
+    names = REGISTER_NAMES
     warnings = []
     for reg in registers_seen:
         r = regs.get(reg)
@@ -485,7 +476,7 @@ def write_report(
         }
         for label in LABELS
     ]
-    lexicon = _model_lexicon(model, run)
+    lexicon, model_meta = _scoring_model(model, run)
     top = {
         label: [
             {
@@ -509,7 +500,7 @@ def write_report(
         n_docs=int(units.keys["doc_id"].nunique()),
         n_files=int(units.keys["path"].nunique()),
         profile=profile,
-        trust=_trust_view(_model_meta(model, run), sorted({str(r) for r in units.keys["register"].unique()}) if "register" in units.keys else []),
+        trust=_trust_view(model_meta, sorted({str(r) for r in units.keys["register"].unique()}) if "register" in units.keys else []),
         profile_chart=profile_svg(pooled, None, title="Evidence per 100 units, with 95% intervals"),
         gap_chart=gap_svg(row),
         by=", ".join(keys),
@@ -519,7 +510,7 @@ def write_report(
         not_english=units.not_english,
         files=_files_view(out, max_rows),
         labels=[{"id": label, "name": label_name(label), "colour": LABEL_COLOURS[label]} for label in LABELS],
-        register_names={"staff_feedback": "staff feedback", "board_paper": "board papers", "inquiry_report": "inquiry reports", "other": "other documents"},
+        register_names=REGISTER_NAMES,
         top=top,
         cluster=units.cluster,
         run=run,
