@@ -10,7 +10,6 @@ real corpus used for its keyword-enriched sample (``corpora/real/build.py``
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 from pathlib import Path

@@ -70,7 +70,6 @@ def main() -> None:
     import audit
 
     import lo_signals
-    from lo_signals.corpus import labelled_from_rows
     from lo_signals.evaluation import evaluate
     from lo_signals.labels import LABELS, SIGNS
     from lo_signals.models import backend_class

@@ -96,27 +96,9 @@ def main() -> None:
     default = lo_signals.load()
     record("lo_signals default", default.predict)
     try:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+        from common import minilm_embedder
 
-        from lo_signals.scorers.transformer import packaged_minilm_path
-
-        base = str(packaged_minilm_path())
-        tok = AutoTokenizer.from_pretrained(base)
-        enc = AutoModel.from_pretrained(base, use_safetensors=True).eval()
-
-        def embed(ts, bs=64):
-            order = np.argsort([len(t) for t in ts])
-            out = np.zeros((len(ts), enc.config.hidden_size), dtype=np.float32)
-            with torch.inference_mode():
-                for i in range(0, len(ts), bs):
-                    idx = order[i : i + bs]
-                    b = tok([ts[j] for j in idx], padding=True, truncation=True, max_length=128, return_tensors="pt")
-                    h = enc(**b).last_hidden_state
-                    mask = b["attention_mask"].unsqueeze(-1).float()
-                    e = (h * mask).sum(1) / mask.sum(1)
-                    out[idx] = torch.nn.functional.normalize(e, dim=-1).numpy()
-            return out
+        embed = minilm_embedder()
 
         label_emb = embed([f"{t.name}: {t.description}" for t in TAXONOMY])
         dev_sims = embed([r["text"] for r in dev]) @ label_emb.T

@@ -27,30 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "corpora" / "audit"))
-
-
-def embed(texts: list[str], batch: int = 64) -> np.ndarray:
-    """Mean-pooled, L2-normalised MiniLM embeddings."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    from lo_signals.scorers._untrusted import HF_SAFE
-    from lo_signals.scorers.transformer import packaged_minilm_path
-
-    path = str(packaged_minilm_path())
-    tok = AutoTokenizer.from_pretrained(path, **HF_SAFE)
-    enc = AutoModel.from_pretrained(path, use_safetensors=True, **HF_SAFE).eval()
-    order = np.argsort([len(t) for t in texts])
-    out = np.zeros((len(texts), enc.config.hidden_size), dtype=np.float32)
-    with torch.inference_mode():
-        for i in range(0, len(texts), batch):
-            idx = order[i : i + batch]
-            b = tok([texts[j] for j in idx], padding=True, truncation=True, max_length=128, return_tensors="pt")
-            h = enc(**b).last_hidden_state
-            m = b["attention_mask"].unsqueeze(-1).float()
-            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-6)
-            out[idx] = torch.nn.functional.normalize(v, dim=1).numpy()
-    return out
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def main() -> None:
@@ -59,6 +36,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import audit
+    from common import minilm_embedder
     from sklearn.linear_model import LogisticRegression
 
     import lo_signals
@@ -74,6 +52,7 @@ def main() -> None:
     X_text = pos_lab + none_lab + [r["text"] for r in neg]
     y = np.array([1] * len(pos_lab) + [0] * (len(none_lab) + len(neg)))
     t0 = time.time()
+    embed = minilm_embedder()  # loaded once for every call below
     X = embed(X_text)
     print(f"embedded {len(X_text)} training texts in {time.time() - t0:.0f} s")
     gate = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced").fit(X, y)

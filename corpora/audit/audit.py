@@ -37,7 +37,6 @@ from the judged near-flags of that pool.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import random
@@ -173,7 +172,6 @@ def cmd_adjudicate(args) -> None:
         verdicts = {p: v[key] for p, v in passes.items() if key in v}
         if not verdicts:
             continue
-        final = "yes" if all(v == "yes" for v in verdicts.values()) else "no"
         prev = cache.get(key, {})
         merged = {**prev.get("verdicts", {}), **{f"{args.name}.{p}": v for p, v in verdicts.items()}}
         cache[key] = {
