@@ -157,6 +157,7 @@ def check_encoder_dir(path: str | Path) -> dict[str, Any]:
     code = sorted(p.name for p in path.iterdir() if p.suffix in (".py", ".pyc", ".so", ".pyd"))
     if code:
         raise UntrustedModelError(f"{path} holds program files ({', '.join(code[:5])}): lo_signals never loads a model directory with code in it")
+    config: Any = None
     for item in sorted(path.iterdir()):
         if not item.is_file():
             continue
@@ -169,7 +170,8 @@ def check_encoder_dir(path: str | Path) -> dict[str, Any]:
                 raise UntrustedModelError(f"{item} names code to import (auto_map): lo_signals never runs code from a model directory")
             if item.name == "tokenizer_config.json" and isinstance(data, dict) and not _tokenizer_class_ok(data.get("tokenizer_class")):
                 raise UntrustedModelError(f"{item}: tokenizer_class {data.get('tokenizer_class')!r} is not one lo_signals loads")
-    config = read_json_capped(config_file)
+            if item.name == "config.json":
+                config = data
     if not isinstance(config, dict):
         raise UntrustedModelError(f"{config_file} is not a JSON object")
     model_type = config.get("model_type")
