@@ -43,10 +43,11 @@ def natural_pool(max_pool: int, seed: int = 0) -> list[dict]:
     rows = []
     cand = ROOT / "corpora" / "real" / ".work" / "candidates.jsonl"
     if cand.is_file():
-        shares = (("test", 0.30), ("dev", 0.15), ("train", 0.55))
+        from pool import REAL_SEED, REAL_SHARES
+
         for line in cand.open(encoding="utf-8"):
             r = json.loads(line)
-            if r["sha256"] in labelled or hash_split(r["doc"], 13, shares) != "train":
+            if r["sha256"] in labelled or hash_split(r["doc"], REAL_SEED, REAL_SHARES) != "train":
                 continue
             rows.append({"text": r["text"], "sha256": r["sha256"], "origin": "real-train-docs", "register": r["register"]})
     pool = ROOT / "corpora" / "audit" / "build" / "train_pool.jsonl"

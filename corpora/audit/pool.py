@@ -42,9 +42,20 @@ sys.path.insert(0, str(ROOT / "corpora"))
 TRAIN_UNITS = HERE / "train_units.jsonl"
 CANDIDATES = ROOT / "corpora" / "real" / ".work" / "candidates.jsonl"
 TRAIN_POOL = HERE / "build" / "train_pool.jsonl"
-#: Split shares and seed of the real corpus (corpora/real/build.py): only its train documents are used.
-REAL_SHARES = (("test", 0.30), ("dev", 0.15), ("train", 0.55))
-REAL_SEED = 13
+
+
+def _real_split_spec() -> tuple[tuple[tuple[str, float], ...], int]:
+    """The real corpus's document split (shares, seed), from corpora/real/build.py: only its train documents are used."""
+    import importlib.util
+
+    # Loaded by path: this folder has a build.py of its own.
+    spec = importlib.util.spec_from_file_location("real_build", ROOT / "corpora" / "real" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SPLIT_SHARES, module.SPLIT_SEED
+
+
+REAL_SHARES, REAL_SEED = _real_split_spec()
 
 
 def _where(r: dict) -> dict:
