@@ -47,21 +47,13 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from passes_io import read_jsonl, write_jsonl  # noqa: E402  (corpora/passes_io.py: the corpus scripts' one JSONL reader and writer)
+
 BUILD = HERE / "build"
 PASSES = HERE / "passes"
 JUDGEMENTS = HERE / "judgements.jsonl"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def pool_units(role: str) -> list[dict]:
@@ -190,12 +182,10 @@ def cmd_adjudicate(args) -> None:
     write_jsonl(JUDGEMENTS, sorted(cache.values(), key=lambda r: r["key"]))
     print(f"{len(cache)} judgements in {JUDGEMENTS}")
     if both:
-        a = np.array(both)
-        po = float(np.mean(a[:, 0] == a[:, 1]))
-        pa, pb = a[:, 0].mean(), a[:, 1].mean()
-        pe = pa * pb + (1 - pa) * (1 - pb)
-        kappa = (po - pe) / (1 - pe) if pe < 1 else 1.0
-        print(f"agreement between two passes on {len(both)} pairs: {po:.3f} raw, kappa {kappa:.3f}")
+        from lo_signals.corpus import agreement
+
+        yes = agreement([["yes"] if a else [] for a, _ in both], [["yes"] if b else [] for _, b in both], labels=("yes",))["yes"]
+        print(f"agreement between two passes on {len(both)} pairs: {yes['agreement']:.3f} raw, kappa {yes['kappa']:.3f}")
 
 
 def precision_table(units: list[dict], scorer, proba: np.ndarray, labels: list[list[str]], k: int | None = None, seed: str = "0") -> dict:
