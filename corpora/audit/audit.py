@@ -23,15 +23,14 @@ between passes (Cohen's kappa on yes/not-yes) is printed and recorded.
 ``precision`` scores a pool again and reads the judgements cache by unit hash
 and label, so a retrained model needs only its new flags judged: it prints,
 per label and over all labels, flags per 100 units, how many flags were
-judged and the precision with a Wilson 95% interval, also per genre. Only
-flagged units at the model's own thresholds count. Where fewer flags of a
-label are judged than it made, the judged ones are a seeded uniform sample
-of them, so the estimate is unbiased; ``sample`` lists what still needs
-judging (``--only-missing``).
+judged and the precision with a Wilson 95% interval, also per register and
+genre. Only flagged units at the model's own thresholds count. With
+``--draw K`` each label is measured on the seeded uniform draw of up to K of
+its flags (:func:`draw`), whatever else was judged, so the estimate is
+unbiased; ``sample --draw --per-label K`` lists the draw's unjudged pairs.
 
-``thresholds`` picks, per label, the lowest threshold whose judged precision
-on the dev pool reaches ``--target`` (with at least 5 judged flags above it),
-from the judged near-flags of that pool.
+``thresholds`` picks, per label, precision first on the dev pool's judged
+flags, then recall on labelled real dev (:func:`precision_first` says how).
 """
 
 from __future__ import annotations
@@ -305,29 +304,6 @@ def cmd_precision(args) -> None:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
         Path(args.out).with_suffix(".json").write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
-
-
-def choose_thresholds(units: list[dict], proba: np.ndarray, label_ids, current, target: float, min_judged: int = 5) -> dict:
-    """Per label, the lowest threshold at which judged precision reaches ``target``."""
-    cache = judgements()
-    out = {}
-    for j, label in enumerate(label_ids):
-        pairs = []
-        for i in range(len(units)):
-            k = key_of(units[i]["sha256"], label)
-            if k in cache:
-                pairs.append((proba[i, j], cache[k]["final"] == "yes"))
-        pairs.sort(reverse=True)
-        best = None
-        for t in sorted({round(p, 3) for p, _ in pairs}):
-            above = [y for p, y in pairs if p >= t]
-            if len(above) < min_judged:
-                break
-            if sum(above) / len(above) >= target:
-                best = t
-                break
-        out[label] = {"judged": len(pairs), "right": sum(y for _, y in pairs), "current": float(current[j]), "chosen": best}
-    return out
 
 
 def precision_first(units: list[dict], proba: np.ndarray, label_ids, current, lab_proba: np.ndarray, lab_y: np.ndarray,
