@@ -193,6 +193,11 @@ POOL_UNITS = Path(__file__).resolve().parent.parent / "corpora" / "audit" / "tra
 JUDGEMENTS = POOL_UNITS.parent / "judgements.jsonl"
 
 
+def judgement_key(sha256: str, label: str) -> str:
+    """The key of a blind judgement in ``judgements.jsonl``: the unit's text hash (first 20 hex digits) and the label asked about."""
+    return f"{sha256[:20]}:{label}"
+
+
 def pool_rows(snapshots: str | Path | None = None) -> tuple[list[dict[str, Any]], str]:
     """Training rows from the natural-text pool: negatives, and held-back flags with their judged labels.
 
@@ -235,7 +240,7 @@ def pool_rows(snapshots: str | Path | None = None) -> tuple[list[dict[str, Any]]
     for r in records:
         labels: list[str] = []
         if r["role"] == "held_back":
-            keys = [f"{r['sha256'][:20]}:{label}" for label in r["asked"]]
+            keys = [judgement_key(r["sha256"], label) for label in r["asked"]]
             if not all(k in judged for k in keys):
                 continue  # not judged yet: neither a negative nor a positive
             labels = [label for label, k in zip(r["asked"], keys) if judged[k]]

@@ -48,7 +48,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from passes_io import read_jsonl, write_jsonl  # noqa: E402  (corpora/passes_io.py: the corpus scripts' one JSONL reader and writer)
+# corpora/passes_io.py: the corpus scripts' one JSONL reader and writer.
+from passes_io import read_jsonl, write_jsonl  # noqa: E402
+
+from lo_signals.train import judgement_key  # noqa: E402
 
 BUILD = HERE / "build"
 PASSES = HERE / "passes"
@@ -62,9 +65,8 @@ def pool_units(role: str) -> list[dict]:
     return read_jsonl(path)
 
 
-def key_of(sha256: str, label: str) -> str:
-    """A judgement's key: the unit's text hash and the label asked about."""
-    return f"{sha256[:20]}:{label}"
+#: A judgement's key: the unit's text hash and the label asked about (the format training reads).
+key_of = judgement_key
 
 
 def score_pool(units: list[dict], model: str):
