@@ -144,6 +144,7 @@ def finetune(
     save_partial: Annotated[bool, typer.Option(help="Store only the trained layers (fp16) plus a checksum reference to the base.")] = False,
     labels: Annotated[Optional[str], typer.Option(help="Comma-separated label set (your own labels; default: the lo_signals LABELS).")] = None,
     text_column: Annotated[str, typer.Option(help="Text column.")] = "text",
+    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="Checkpoint after every epoch here; running the same command again resumes.")] = None,
 ) -> None:
     """Fine-tune a transformer encoder (GPU or CPU) and save a model directory that lo_signals.load() serves."""
     from .finetuning import FinetuneConfig
@@ -152,7 +153,7 @@ def finetune(
     config = FinetuneConfig(
         base=base, epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length, seed=seed,
         device=device, precision=precision, max_steps=max_steps, patience=patience, train_layers=train_layers,
-        save_partial=save_partial,
+        save_partial=save_partial, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
     )
     label_set = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
     try:

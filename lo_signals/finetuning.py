@@ -50,6 +50,10 @@ class FinetuneConfig:
             reference to the base encoder; keeps a model directory small.
         warmup_ratio: Share of steps with linear warm-up.
         weight_decay: AdamW weight decay.
+        checkpoint_dir: Folder for a checkpoint after every epoch (weights in
+            safetensors, optimiser and schedule state, batch-order state,
+            history); a run started again with the same options and data
+            resumes after the last finished epoch. ``None``: no checkpoints.
     """
 
     base: str = "minilm"
@@ -69,6 +73,53 @@ class FinetuneConfig:
     save_partial: bool = False
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
+    checkpoint_dir: str | None = None
+
+
+#: Options that may change between a checkpoint and its resumption.
+_RESUMABLE_CHANGES = ("patience", "checkpoint_dir", "device")
+
+
+def _checkpoint_key(config: FinetuneConfig, train: Path, dev: Path) -> dict:
+    """What a checkpoint must match to be resumed: the options that shape training and the data hashes."""
+    opts = {k: v for k, v in asdict(config).items() if k not in _RESUMABLE_CHANGES}
+    return {"config": opts, "train": file_sha256(train), "dev": file_sha256(dev)}
+
+
+def _save_checkpoint(folder: Path, key: dict, network, optim, sched, rng: random.Random, state: dict, best_state) -> None:
+    """Write one epoch's checkpoint; the state file is replaced last, so a torn write leaves the previous one usable."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    epoch = state["epoch"]
+    save_file({k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}, str(folder / f"network-{epoch}.safetensors"))
+    if best_state is not None:
+        save_file({k: v.contiguous() for k, v in best_state.items()}, str(folder / f"best-{epoch}.safetensors"))
+    torch.save(
+        {"optim": optim.state_dict(), "sched": sched.state_dict(), "torch_rng": torch.get_rng_state()},
+        folder / f"optim-{epoch}.pt",
+    )
+    record = {"key": key, **state, "rng": [rng.getstate()[0], list(rng.getstate()[1]), rng.getstate()[2]]}
+    tmp = folder / "state.json.tmp"
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    tmp.replace(folder / "state.json")
+    for old in folder.glob("*-*.*"):  # keep only the files of the newest epoch
+        if old.stem.rsplit("-", 1)[-1].isdigit() and int(old.stem.rsplit("-", 1)[-1]) != epoch:
+            old.unlink()
+
+
+def _load_checkpoint(folder: Path, key: dict) -> dict | None:
+    """The saved state of a matching checkpoint, or ``None`` (no checkpoint, or one of another run)."""
+    path = folder / "state.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record.get("key") != key:
+        raise ValueError(
+            f"{folder} holds a checkpoint of another run (different options or data); use another --checkpoint-dir or delete it"
+        )
+    return record
 
 
 def _seed_everything(seed: int) -> None:
@@ -216,9 +267,32 @@ def finetune(
 
     rng = random.Random(config.seed)
     history, best_f1, best_state, stale, step = [], -1.0, None, 0, 0
+    first_epoch = 1
+    ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
+    ckpt_key = _checkpoint_key(config, Path(train), Path(dev)) if ckpt_dir else None
+    resumed = _load_checkpoint(ckpt_dir, ckpt_key) if ckpt_dir else None
+    if resumed is not None:
+        from safetensors.torch import load_file
+
+        done = resumed["epoch"]
+        network.load_state_dict(load_file(str(ckpt_dir / f"network-{done}.safetensors"), device=str(device)))
+        if (ckpt_dir / f"best-{done}.safetensors").is_file():
+            best_state = load_file(str(ckpt_dir / f"best-{done}.safetensors"))
+        # weights_only: the optimiser file is read without unpickling arbitrary objects.
+        extra = torch.load(ckpt_dir / f"optim-{done}.pt", map_location=device, weights_only=True)
+        optim.load_state_dict(extra["optim"])
+        sched.load_state_dict(extra["sched"])
+        torch.set_rng_state(extra["torch_rng"].cpu())
+        version, internal, gauss = resumed["rng"]
+        rng.setstate((version, tuple(internal), gauss))
+        history, best_f1, stale, step = resumed["history"], resumed["best_f1"], resumed["stale"], resumed["step"]
+        first_epoch = done + 1
+        say(f"resumed from {ckpt_dir} after epoch {done}")
+        if stale >= config.patience or (config.max_steps is not None and step >= config.max_steps):
+            first_epoch = config.epochs + 1  # it had already stopped
     y_dev = dv.y.astype(bool)
     network.train()
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         t0 = time.perf_counter()
         running = 0.0
         batches = _length_grouped_batches([len(x) for x in tr_ids], config.batch_size, rng)
@@ -258,6 +332,11 @@ def finetune(
             best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
         else:
             stale += 1
+        if ckpt_dir is not None:
+            _save_checkpoint(
+                ckpt_dir, ckpt_key, network, optim, sched, rng,
+                {"epoch": epoch, "history": history, "best_f1": best_f1, "stale": stale, "step": step}, best_state,
+            )
         if stale >= config.patience or (config.max_steps is not None and step >= config.max_steps):
             break
 

@@ -21,7 +21,10 @@ from ._hashing import file_sha256
 from .corpus import SPLITS, LabelledData, corpus_dir, labelled_from_rows, read_jsonl, read_labelled
 from .evaluation import evaluate, markdown_table
 
-__all__ = ["train_models", "training_data", "TrainingData", "BACKENDS", "DEFAULT_PARAMS", "REAL_REPEAT", "DEFAULT_OUT"]
+__all__ = [
+    "train_models", "training_data", "export_fitting_data", "TrainingData", "BACKENDS", "DEFAULT_PARAMS", "REAL_REPEAT",
+    "DEFAULT_OUT",
+]
 
 #: Where ``train_models`` writes when no folder is named: relative to the
 #: working directory, never inside the installed package.
@@ -186,6 +189,41 @@ def _with_pool(data: TrainingData, backend: str) -> tuple[LabelledData, dict[str
     )
     use["fit"].append(f"natural-text pool of training sources (audit/train_units.jsonl: {len(extra)} units, judged flags and negatives)")
     return train, {**data.hashes, "audit/train_units.jsonl": digest}, use
+
+
+def export_fitting_data(out: str | Path, snapshots: str | Path | None = None, pool: bool = True) -> dict[str, Path]:
+    """Write the default's fitting and tuning data as corpus JSONL, for :func:`lo_signals.finetuning.finetune`.
+
+    The same units the shipped default is fitted on (written train, real
+    train and, with ``pool``, the natural-text pool of training sources) go to
+    ``train.jsonl``; real dev goes to ``dev.jsonl``. The texts of real and
+    pool units are rebuilt from the source snapshots, so ``out`` must not be
+    committed (``corpora/audit/build/`` is ignored by git).
+
+    Args:
+        out: Folder to write ``train.jsonl`` and ``dev.jsonl`` into (created).
+        snapshots: Folder of source snapshots.
+        pool: Add the natural-text pool to the fitting data.
+
+    Returns:
+        ``{"train": path, "dev": path}``.
+    """
+    import json
+
+    data = training_data(real=True, snapshots=snapshots, pool=pool)
+    fit, _, _ = _with_pool(data, "default")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, d in (("train", fit), ("dev", data.dev)):
+        rows = []
+        for i, text in enumerate(d.texts):
+            labels = [lab for lab, v in zip(d.labels, d.y[i]) if v]
+            asps = [lab for lab, v in zip(d.aspiration_labels, d.a[i]) if v] if d.a is not None else []
+            rows.append({"text": text, "labels": labels, "aspirations": asps, "register": d.registers[i]})
+        paths[name] = out / f"{name}.jsonl"
+        paths[name].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return paths
 
 
 #: The natural-text training pool (stand-off; corpora/audit/pool.py) and the blind judgements of its flags.

@@ -107,3 +107,33 @@ def test_seed_reaches_the_output_layer(tiny_bert, tiny_path, tmp_path):
     one, two, one_again = weights(1, tmp_path / "a"), weights(2, tmp_path / "b"), weights(1, tmp_path / "c")
     assert not np.allclose(one, two)
     np.testing.assert_allclose(one, one_again, atol=1e-6)
+
+
+def test_checkpoint_resume_matches_an_uninterrupted_run(tiny_bert, tiny_path, tmp_path, monkeypatch):
+    import lo_signals.finetuning as ft
+
+    cfg = dict(base=str(tiny_bert), epochs=3, batch_size=4, device="cpu", patience=5)
+    whole = finetune(tiny_path, tiny_path, tmp_path / "whole", FinetuneConfig(**cfg))
+    ckpt = tmp_path / "ckpt"
+    real_save = ft._save_checkpoint
+
+    def save_then_die(folder, key, network, optim, sched, rng, state, best):
+        real_save(folder, key, network, optim, sched, rng, state, best)
+        if state["epoch"] == 2:
+            raise KeyboardInterrupt  # the process is stopped after its second checkpoint
+
+    monkeypatch.setattr(ft, "_save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(tiny_path, tiny_path, tmp_path / "cut", FinetuneConfig(**cfg, checkpoint_dir=str(ckpt)))
+    monkeypatch.setattr(ft, "_save_checkpoint", real_save)
+    assert json.loads((ckpt / "state.json").read_text())["epoch"] == 2
+    assert sorted(p.name for p in ckpt.iterdir()) == ["best-2.safetensors", "network-2.safetensors", "optim-2.pt", "state.json"]
+    lines = []
+    resumed = finetune(tiny_path, tiny_path, tmp_path / "resumed", FinetuneConfig(**cfg, checkpoint_dir=str(ckpt)), progress=lines.append)
+    assert lines[0].startswith("resumed from") and "after epoch 2" in lines[0]
+    texts = ["They blamed the nurse.", "We will listen to staff."]
+    np.testing.assert_allclose(resumed.predict_proba(texts), whole.predict_proba(texts), atol=1e-6)
+    assert [h["train_loss"] for h in resumed.meta_["history"]] == pytest.approx([h["train_loss"] for h in whole.meta_["history"]])
+    # A checkpoint of other options is refused, never silently mixed in.
+    with pytest.raises(ValueError, match="another run"):
+        finetune(tiny_path, tiny_path, tmp_path / "other", FinetuneConfig(**{**cfg, "lr": 1e-3}, checkpoint_dir=str(ckpt)))
