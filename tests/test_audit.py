@@ -110,3 +110,26 @@ def test_every_audit_source_is_pinned_and_none_is_reserved():
         assert len(src["commit"]) == 40 and src["repo"] not in reserved
         roles.setdefault(src["repo"] + ":" + ",".join(src.get("files", src.get("glob", []))), set()).add(src["role"])
     assert all(len(r) == 1 for r in roles.values()), "a source in two roles"
+
+
+def test_pool_scores_are_cached_by_model_weights_and_units(tmp_path, monkeypatch):
+    import lo_signals
+
+    monkeypatch.setattr(audit, "BUILD", tmp_path)
+    units = [{**u, "text": t} for u, t in zip(_units(3), ["They blamed the nurse.", "We learn together.", "Page 3"])]
+    scorer, proba, labels = audit.score_pool(units, "lexicon")
+    assert len(list((tmp_path / "scores").glob("*.npy"))) == 1
+    np.testing.assert_allclose(proba, lo_signals.load("lexicon").predict_proba([u["text"] for u in units]))
+    assert labels == scorer.predict([u["text"] for u in units])
+
+    # The second call reads the cache: scoring again would fail here.
+    def refuse(self, texts):
+        raise AssertionError("scored again")
+
+    monkeypatch.setattr(type(scorer), "predict_proba", refuse)
+    _, again, labels_again = audit.score_pool(units, "lexicon")
+    np.testing.assert_array_equal(again, proba)
+    assert labels_again == labels
+    # Other units are another cache entry, never the old scores.
+    with pytest.raises(AssertionError, match="scored again"):
+        audit.score_pool(units[:2], "lexicon")

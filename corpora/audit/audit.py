@@ -70,12 +70,35 @@ key_of = judgement_key
 
 
 def score_pool(units: list[dict], model: str):
-    """Probabilities, decisions and the model for every unit of a pool."""
+    """Probabilities, decisions and the model for every unit of a pool.
+
+    The probabilities are cached in ``build/scores/`` under the model's
+    meta.json and weight hashes and the pool's unit hashes, so a slow model
+    scores a pool once; decisions are always taken again with the model's
+    current thresholds.
+    """
+    import hashlib
+
     import lo_signals
+    from lo_signals.models import model_dir
 
     scorer = lo_signals.load(model)
-    texts = [u["text"] for u in units]
-    proba, _asp, labels, _asps = scorer.predict_all(texts)
+    folder = model_dir(model)
+    h = hashlib.sha256()
+    for f in sorted(folder.glob("*")):
+        if f.is_file() and f.name not in ("meta.json", "README.md"):  # thresholds may change; scores do not
+            h.update(f.name.encode() + f.read_bytes())
+    h.update("".join(u["sha256"] for u in units).encode())
+    cache = BUILD / "scores" / f"{h.hexdigest()[:24]}.npy"
+    if cache.is_file():
+        proba = np.load(cache)
+    else:
+        proba = scorer.predict_proba([u["text"] for u in units])
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, proba)
+    labels = scorer._decide(proba, np.asarray(scorer.thresholds_), scorer.labels_) if hasattr(scorer, "_decide") else None
+    if labels is None:
+        _p, _asp, labels, _asps = scorer.predict_all([u["text"] for u in units])
     return scorer, proba, labels
 
 
@@ -125,8 +148,11 @@ def cmd_sample(args) -> None:
         else:
             if args.only_missing:
                 idx = [i for i in idx if key_of(units[i]["sha256"], label) not in done]
-            rng.shuffle(idx)
-            picked = sorted(idx[: args.per_label])
+            # The highest-scoring units first (where a precision-first threshold lands), then a uniform draw of the rest.
+            top = sorted(idx, key=lambda i: (-proba[i, j], units[i]["sha256"]))[: args.top]
+            rest = [i for i in idx if i not in set(top)]
+            rng.shuffle(rest)
+            picked = sorted(top + rest[: args.per_label])
         for i in picked:
             before, after = _context(units, i)
             u = units[i]
@@ -399,6 +425,7 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--seed", default="0")
     s.add_argument("--name", required=True)
     s.add_argument("--only-missing", action="store_true")
+    s.add_argument("--top", type=int, default=0, help="also take each label's this many highest-scoring units")
     s.add_argument("--draw", action="store_true", help="the seeded uniform draw of --per-label flags that precision --draw measures")
     s.set_defaults(fn=cmd_sample)
     a = sub.add_parser("adjudicate")

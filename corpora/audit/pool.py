@@ -22,6 +22,14 @@ training rows (``lo_signals.train.pool_rows``).
 
     python corpora/audit/pool.py select --max-pool 30000 --model default --name train-r2            # round 1
     python corpora/audit/pool.py select --extend --max-pool 30000 --model default --name train-r3   # round 2
+    python corpora/audit/pool.py near --per-label 100 --name train-n1                               # by meaning
+
+``near`` samples by meaning, not by cue words or by a model's score: it
+embeds the pool's negatives and the training positives of each label with the
+packaged all-MiniLM-L6-v2 and holds back, per label, the negatives most
+similar to that label's positives (nearest-neighbour cosine, spread over the
+sources); each held-back record keeps ``sampling`` so the datasheet can count
+how every unit was chosen.
 """
 
 from __future__ import annotations
@@ -130,6 +138,78 @@ def cmd_select(args) -> None:
     print(f"{len(records)} units ({len(records) - held} negatives, {held} held back); {len(judge)} pairs to judge in build/judge/{args.name}.jsonl")
 
 
+def _embeddings(texts: dict[str, str]) -> dict[str, np.ndarray]:
+    """MiniLM embeddings by text sha256, cached in build/embeddings.npz (only new texts are encoded)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from common import minilm_embedder
+
+    cache = HERE / "build" / "embeddings.npz"
+    have: dict[str, np.ndarray] = {}
+    if cache.is_file():
+        with np.load(cache) as z:
+            have = dict(zip(z["keys"].tolist(), z["vectors"]))
+    todo = [k for k in texts if k not in have]
+    if todo:
+        vectors = minilm_embedder()([texts[k] for k in todo])
+        have.update(zip(todo, vectors))
+        keys = sorted(have)
+        np.savez(cache, keys=np.asarray(keys), vectors=np.stack([have[k] for k in keys]))
+    return {k: have[k] for k in texts}
+
+
+def cmd_near(args) -> None:
+    import hashlib
+
+    import audit
+
+    from lo_signals.train import pool_rows, training_data
+
+    records = [json.loads(line) for line in TRAIN_UNITS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pool_rows(args.snapshots)  # rebuilds and hash-checks the pool texts into the cache
+    cache = (HERE / "build" / "train_units.cache.jsonl").read_text(encoding="utf-8").splitlines()[1:]
+    pool_text = {r["sha256"]: r["text"] for r in map(json.loads, cache)}
+    data = training_data(real=True, snapshots=args.snapshots, pool=False)
+    anchors: dict[str, list[str]] = {label: [] for label in data.train.labels}
+    for text, row in zip(data.train.texts, data.train.y):
+        for label, on in zip(data.train.labels, row):
+            if on:
+                anchors[label].append(text)
+    done = audit.judgements()
+    negatives = [r for r in records if r["role"] == "negative"]
+    anchor_text = {hashlib.sha256(t.encode("utf-8")).hexdigest(): t for ts in anchors.values() for t in ts}
+    vec = _embeddings({**{r["sha256"]: pool_text[r["sha256"]] for r in negatives}, **anchor_text})
+    neg = np.stack([vec[r["sha256"]] for r in negatives])
+    asked: dict[int, list[str]] = {}
+    for label, texts in anchors.items():
+        pos = np.stack([vec[hashlib.sha256(t.encode("utf-8")).hexdigest()] for t in texts])
+        # Mean of the 3 nearest positives: one odd anchor does not pull a unit in.
+        sims = np.sort(neg @ pos.T, axis=1)[:, -3:].mean(1)
+        order = [int(i) for i in np.argsort(-sims) if audit.key_of(negatives[i]["sha256"], label) not in done]
+        # Spread over the sources: round-robin through each origin's most similar units.
+        by_origin: dict[str, list[int]] = {}
+        for i in order[: args.per_label * 5]:
+            by_origin.setdefault(negatives[i]["origin"], []).append(i)
+        picked: list[int] = []
+        while len(picked) < args.per_label and any(by_origin.values()):
+            for queue in by_origin.values():
+                if queue and len(picked) < args.per_label:
+                    picked.append(queue.pop(0))
+        for i in picked:
+            asked.setdefault(i, []).append(label)
+    judge = []
+    for i, labels in asked.items():
+        r = negatives[i]
+        r.update(role="held_back", asked=labels, round=args.name, sampling="near_positive")
+        for label in labels:
+            judge.append({"key": audit.key_of(r["sha256"], label), "label": label, "text": pool_text[r["sha256"]],
+                          "before": "", "after": "", "sha256": r["sha256"], "origin": r["origin"], "register": r["register"],
+                          "id": r["id"], "source": r["origin"], "genre": r["register"]})
+    TRAIN_UNITS.write_text("".join(json.dumps(x) + "\n" for x in records), encoding="utf-8")
+    random.Random(args.seed).shuffle(judge)
+    audit.write_jsonl(audit.BUILD / "judge" / f"{args.name}.jsonl", judge)
+    print(f"{len(asked)} negatives held back by meaning; {len(judge)} pairs to judge in build/judge/{args.name}.jsonl")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -141,6 +221,12 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--name", default="train-r1")
     s.add_argument("--extend", action="store_true", help="keep train_units.jsonl and add --max-pool more units (a later round)")
     s.set_defaults(fn=cmd_select)
+    n = sub.add_parser("near", help="hold back the negatives nearest in meaning to each label's training positives")
+    n.add_argument("--per-label", type=int, default=100)
+    n.add_argument("--seed", type=int, default=0)
+    n.add_argument("--name", default="train-n1")
+    n.add_argument("--snapshots", default=None)
+    n.set_defaults(fn=cmd_near)
     args = ap.parse_args(argv)
     args.fn(args)
 
