@@ -53,6 +53,7 @@ _BUILTIN: dict[str, tuple[str, str]] = {
     "linear": ("lo_signals.scorers.linear", "LinearScorer"),
     "lexicon": ("lo_signals.scorers.lexicon", "LexiconScorer"),
     "transformer": ("lo_signals.scorers.transformer", "TransformerScorer"),
+    "cascade": ("lo_signals.scorers.cascade", "CascadeScorer"),
     "encoder_head": ("lo_signals.scorers.transformer", "TransformerScorer"),
 }
 _REGISTRY: dict[str, type] = {}

@@ -1,0 +1,93 @@
+"""The cascade: a linear gate routes units to a transformer reader; decisions equal the full product of experts."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+import lo_signals
+from lo_signals.finetuning import FinetuneConfig, finetune
+from lo_signals.scorers.cascade import CascadeScorer
+from lo_signals.scorers.linear import LinearScorer
+
+
+@pytest.fixture(scope="module")
+def parts(tiny_bert, tiny_path, tiny_rows, tmp_path_factory):
+    from lo_signals.corpus import read_labelled
+
+    data = read_labelled(tiny_path)
+    gate = LinearScorer(features="tfidf", C=4.0).fit(data.texts, data.y, aspirations=data.a)
+    reader_dir = tmp_path_factory.mktemp("reader") / "reader"
+    finetune(tiny_path, tiny_path, reader_dir, FinetuneConfig(base=str(tiny_bert), epochs=1, max_steps=3, batch_size=8, device="cpu"))
+    return gate, lo_signals.load(reader_dir), [r["text"] for r in tiny_rows]
+
+
+def test_decisions_equal_the_full_product_of_experts_and_only_routed_units_are_read(parts, monkeypatch):
+    gate, reader, texts = parts
+    full = np.sqrt(gate.predict_proba(texts) * reader.predict_proba(texts))
+    read: list[str] = []
+    real = type(reader)._proba
+
+    def counting(self, batch):
+        read.extend(batch)
+        return real(self, batch)
+
+    monkeypatch.setattr(type(reader), "_proba", counting)
+    rng = np.random.default_rng(0)
+    skipped = 0
+    for _ in range(5):
+        t = rng.uniform(0.2, 0.7, size=5)
+        cascade = CascadeScorer.from_parts(gate, reader, t)
+        read.clear()
+        p = cascade.predict_proba(texts)
+        assert ((p >= t) == (full >= t)).all()
+        sent = cascade.routes(gate.predict_proba(texts))
+        assert len(read) == sent.sum()
+        skipped += int((~sent).sum())
+        # A unit the reader never saw keeps the gate's probability, below every threshold.
+        assert (p[~sent] < t).all()
+        np.testing.assert_allclose(p[sent], full[sent], atol=1e-9)
+        assert cascade.routed_share_ == pytest.approx(sent.mean())
+    assert skipped > 0, "the gate must spare the reader some units"
+    # Aspirations are the gate's own.
+    np.testing.assert_allclose(cascade.predict_aspirations_proba(texts), gate.predict_aspirations_proba(texts))
+
+
+def test_save_load_round_trip_and_tampered_parts_are_refused(parts, tmp_path):
+    gate, reader, texts = parts
+    cascade = CascadeScorer.from_parts(gate, reader, [0.4] * 5)
+    path = cascade.save(tmp_path / "casc", name="casc", description="test cascade")
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["backend"] == "cascade" and set(meta["parts"]) == {"gate", "reader"}
+    again = lo_signals.load(path)
+    np.testing.assert_allclose(again.predict_proba(texts), cascade.predict_proba(texts), atol=1e-6)
+    assert again.predict(texts) == cascade.predict(texts)
+
+    changed = tmp_path / "changed"
+    shutil.copytree(path, changed)
+    reader_meta = json.loads((changed / "reader" / "meta.json").read_text())
+    reader_meta["thresholds"] = [0.01] * 5
+    (changed / "reader" / "meta.json").write_text(json.dumps(reader_meta))
+    with pytest.raises(ValueError, match="changed since the cascade was saved"):
+        lo_signals.load(changed)
+
+    swapped = tmp_path / "swapped"
+    shutil.copytree(path, swapped)
+    m = json.loads((swapped / "meta.json").read_text())
+    m["parts"]["gate"]["backend"] = "transformer"
+    (swapped / "meta.json").write_text(json.dumps(m))
+    with pytest.raises(ValueError, match="gate must be"):
+        lo_signals.load(swapped)
+
+
+def test_parts_must_be_a_linear_gate_and_a_transformer_reader_with_the_same_labels(parts):
+    gate, reader, _ = parts
+    with pytest.raises(ValueError, match="gate must be a linear"):
+        CascadeScorer.from_parts(reader, reader, [0.5] * 5)
+    with pytest.raises(ValueError, match="one threshold"):
+        CascadeScorer.from_parts(gate, reader, [0.5] * 4)
+    with pytest.raises(ValueError, match="one threshold"):
+        CascadeScorer.from_parts(gate, reader, [0.0] * 5)
