@@ -165,6 +165,34 @@ def finetune(
 
 
 @app.command()
+def cascade(
+    reader: Annotated[str, typer.Option(help="The fine-tuned transformer model directory (from lo-signals finetune) that reads the routed units.")],
+    out: Annotated[Path, typer.Option(help="Output model directory.")],
+    gate: Annotated[str, typer.Option(help="The linear model that scores every unit and routes (name or directory).")] = "default",
+    threshold: Annotated[list[float], typer.Option(help="Threshold on the combined probability: once for every label, or once per label in label order.")] = [0.5],
+) -> None:
+    """Combine a fast linear gate and a fine-tuned encoder reader into one model directory.
+
+    The reader reads only the units that could reach a threshold; decisions equal
+    those of the geometric mean of the two models on every unit. Choose the
+    thresholds for precision with corpora/audit/audit.py thresholds --apply.
+    """
+    from .models import load as load_model
+    from .scorers.cascade import CascadeScorer
+
+    try:
+        g, r = load_model(gate), load_model(reader)
+        t = list(threshold) * len(g.labels_) if len(threshold) == 1 else list(threshold)
+        model = CascadeScorer.from_parts(g, r, t)
+        model.save(out, name=out.name, description=(
+            f"Cascade: the linear model {gate!r} scores every unit; units that could reach a threshold are read by the "
+            f"fine-tuned encoder {Path(reader).name!r}; a unit's probability is the geometric mean of the two."))
+    except (FileNotFoundError, ValueError, ImportError) as exc:
+        _fail(str(exc))
+    out_console.print(f"saved {out}")
+
+
+@app.command()
 def score(
     inputs: Annotated[list[Path], typer.Argument(help="Files and folders to score (folders are walked recursively).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (re-running into it resumes).")],

@@ -91,3 +91,21 @@ def test_parts_must_be_a_linear_gate_and_a_transformer_reader_with_the_same_labe
         CascadeScorer.from_parts(gate, reader, [0.5] * 4)
     with pytest.raises(ValueError, match="one threshold"):
         CascadeScorer.from_parts(gate, reader, [0.0] * 5)
+
+
+def test_cli_builds_a_cascade_from_a_gate_and_a_reader(parts, tmp_path):
+    from typer.testing import CliRunner
+
+    from lo_signals.cli import app
+
+    gate, reader, texts = parts
+    gate_dir = gate.save(tmp_path / "gate", name="gate")
+    res = CliRunner().invoke(app, ["cascade", "--reader", reader.path_, "--gate", str(gate_dir), "--out", str(tmp_path / "c"),
+                                   "--threshold", "0.35"])
+    assert res.exit_code == 0, res.output
+    model = lo_signals.load(tmp_path / "c")
+    assert list(model.thresholds_) == [0.35] * 5 and model.backend == "cascade"
+    expected = CascadeScorer.from_parts(gate, reader, [0.35] * 5).predict(texts)
+    assert model.predict(texts) == expected
+    bad = CliRunner().invoke(app, ["cascade", "--reader", str(gate_dir), "--out", str(tmp_path / "d")])
+    assert bad.exit_code == 2 and "reader must be a transformer" in bad.output

@@ -405,7 +405,7 @@ def cmd_thresholds(args) -> None:
         meta["thresholds"] = [record["thresholds"][label] for label in meta["labels"]]
         meta["threshold_source"] = {
             "rule": "precision first on the natural-prevalence dev pool (judged blind), then recall on labelled real dev",
-            "file": "corpora/audit/thresholds-default.json",
+            "file": args.write,
             "target_precision": args.target,
             "min_labelled_dev_recall": args.min_recall,
         }
