@@ -23,11 +23,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 BACKENDS = ("lexicon", "linear", "default", "transformer", "transformer-int8")
 
 
-def one(backend: str, n: int) -> dict:
+def natural_sentences(n: int, path: str) -> list[str]:
+    """``n`` units of natural text (a JSONL file with a ``text`` field, e.g. corpora/audit/build/audit_pool.jsonl), in file order, repeated if short."""
+    import json
+
+    base = [json.loads(line)["text"] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [base[i % len(base)] for i in range(n)]
+
+
+def one(backend: str, n: int, natural: str | None = None) -> dict:
     import lo_signals
     from common import sentences
 
-    texts = sentences(n)
+    # The corpus units are dense in signs; a cascade's speed depends on how many
+    # units its gate routes, so it is also measured on natural text.
+    texts = natural_sentences(n, natural) if natural else sentences(n)
     if backend == "transformer-int8":
         model = lo_signals.load("transformer", precision="int8", device="cpu")
     else:
@@ -37,7 +47,8 @@ def one(backend: str, n: int) -> dict:
     model.predict_all_proba(texts)
     dt = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"backend": backend, "sentences": n, "seconds": round(dt, 2), "sentences_per_s": round(n / dt, 1), "peak_rss_mb": round(peak, 1)}
+    routed = getattr(model, "routed_share_", None)
+    return {"backend": backend, "text": "natural" if natural else "corpus", "routed_share": routed, "sentences": n, "seconds": round(dt, 2), "sentences_per_s": round(n / dt, 1), "peak_rss_mb": round(peak, 1)}
 
 
 def main() -> None:
@@ -45,24 +56,29 @@ def main() -> None:
     parser.add_argument("--backends", nargs="*", default=list(BACKENDS))
     parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000, 100000])
     parser.add_argument("--one", nargs=2, metavar=("BACKEND", "N"))
+    parser.add_argument("--natural", help="also measure on natural text: a JSONL file with a text field (corpora/audit/build/audit_pool.jsonl)")
+    parser.add_argument("--natural-only", action="store_true", help="with --one: measure on --natural text")
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], int(args.one[1]))))
+        print(json.dumps(one(args.one[0], int(args.one[1]), args.natural if args.natural_only else None)))
         return
     from common import machine
 
     print(f"# throughput on {machine()}")
-    print("| backend | sentences | seconds | sentences/s | peak RSS (MB) |")
-    print("|---|---|---|---|---|")
+    print("| backend | text | sentences | seconds | sentences/s | share read by a reader | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|")
+    kinds = [[]] + ([["--natural", args.natural, "--natural-only"]] if args.natural else [])
     for backend in args.backends:
-        for n in args.sizes:
-            out = subprocess.run([sys.executable, __file__, "--one", backend, str(n)], capture_output=True, text=True,
-                                 env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
-            if out.returncode != 0:
-                print(f"| {backend} | {n} | failed: {out.stderr.strip().splitlines()[-1]} | | |", flush=True)
-                continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"| {r['backend']} | {r['sentences']} | {r['seconds']} | {r['sentences_per_s']} | {r['peak_rss_mb']} |", flush=True)
+        for kind in kinds:
+            for n in args.sizes:
+                out = subprocess.run([sys.executable, __file__, "--one", backend, str(n), *kind], capture_output=True, text=True,
+                                     env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+                if out.returncode != 0:
+                    print(f"| {backend} | | {n} | failed: {out.stderr.strip().splitlines()[-1]} | | | |", flush=True)
+                    continue
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                routed = "" if r["routed_share"] is None else f"{r['routed_share']:.3f}"
+                print(f"| {r['backend']} | {r['text']} | {r['sentences']} | {r['seconds']} | {r['sentences_per_s']} | {routed} | {r['peak_rss_mb']} |", flush=True)
 
 
 if __name__ == "__main__":

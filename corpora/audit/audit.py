@@ -85,9 +85,11 @@ def score_pool(units: list[dict], model: str):
     scorer = lo_signals.load(model)
     folder = model_dir(model)
     h = hashlib.sha256()
-    for f in sorted(folder.glob("*")):
-        if f.is_file() and f.name not in ("meta.json", "README.md"):  # thresholds may change; scores do not
-            h.update(f.name.encode() + f.read_bytes())
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and f.name not in ("meta.json", "README.md"):
+            h.update(str(f.relative_to(folder)).encode() + f.read_bytes())
+    # A cascade reads with its reader only what its thresholds route, so they are part of its scores.
+    h.update(repr([round(float(t), 6) for t in scorer.thresholds_]).encode())
     h.update("".join(u["sha256"] for u in units).encode())
     cache = BUILD / "scores" / f"{h.hexdigest()[:24]}.npy"
     if cache.is_file():
@@ -332,6 +334,17 @@ def cmd_precision(args) -> None:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
         Path(args.out).with_suffix(".json").write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    if args.apply:
+        # The model card and the HTML report lead with this table (meta.json "natural_prevalence").
+        import lo_signals
+        from lo_signals.models import read_meta, write_meta
+
+        meta = read_meta(args.apply)
+        meta["natural_prevalence"] = {**json.loads(json.dumps(table)), "pool": args.role, "command": (
+            f"python corpora/audit/audit.py precision --role {args.role} --model {args.model}" + (f" --draw {args.draw}" if args.draw else ""))}
+        write_meta(args.apply, meta)
+        lo_signals.load(args.apply)  # must still load and verify
+        print(f"applied to {args.apply}/meta.json")
 
 
 def precision_first(units: list[dict], proba: np.ndarray, label_ids, current, lab_proba: np.ndarray, lab_y: np.ndarray,
@@ -436,6 +449,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--out")
     p.add_argument("--draw", type=int, default=None, help="measure each label on the seeded draw of this many flags")
+    p.add_argument("--apply", help="write the table into this model directory's meta.json (natural_prevalence)")
     p.add_argument("--seed", default="0")
     p.set_defaults(fn=cmd_precision)
     t = sub.add_parser("thresholds")

@@ -29,7 +29,9 @@ embeds the pool's negatives and the training positives of each label with the
 packaged all-MiniLM-L6-v2 and holds back, per label, the negatives most
 similar to that label's positives (nearest-neighbour cosine, spread over the
 sources); each held-back record keeps ``sampling`` so the datasheet can count
-how every unit was chosen.
+how every unit was chosen. They are written to ``train_units_near.jsonl``,
+apart from ``train_units.jsonl``, so the shipped models' training data stays
+what they were fitted on until the next retrain merges them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ sys.path.insert(0, str(ROOT / "corpora"))
 TRAIN_UNITS = HERE / "train_units.jsonl"
 CANDIDATES = ROOT / "corpora" / "real" / ".work" / "candidates.jsonl"
 TRAIN_POOL = HERE / "build" / "train_pool.jsonl"
+#: Units held back by meaning (``near``), judged, kept apart until the next retrain of the shipped models.
+NEAR_UNITS = HERE / "train_units_near.jsonl"
 
 
 def _real_split_spec() -> tuple[tuple[tuple[str, float], ...], int]:
@@ -175,7 +179,9 @@ def cmd_near(args) -> None:
             if on:
                 anchors[label].append(text)
     done = audit.judgements()
-    negatives = [r for r in records if r["role"] == "negative"]
+    earlier = [json.loads(line) for line in NEAR_UNITS.read_text(encoding="utf-8").splitlines() if line.strip()] if NEAR_UNITS.is_file() else []
+    already = {r["sha256"] for r in earlier}
+    negatives = [r for r in records if r["role"] == "negative" and r["sha256"] not in already]
     anchor_text = {hashlib.sha256(t.encode("utf-8")).hexdigest(): t for ts in anchors.values() for t in ts}
     vec = _embeddings({**{r["sha256"]: pool_text[r["sha256"]] for r in negatives}, **anchor_text})
     neg = np.stack([vec[r["sha256"]] for r in negatives])
@@ -196,18 +202,18 @@ def cmd_near(args) -> None:
                     picked.append(queue.pop(0))
         for i in picked:
             asked.setdefault(i, []).append(label)
-    judge = []
+    judge, near = [], []
     for i, labels in asked.items():
-        r = negatives[i]
-        r.update(role="held_back", asked=labels, round=args.name, sampling="near_positive")
+        r = {**negatives[i], "role": "held_back", "asked": labels, "round": args.name, "sampling": "near_positive"}
+        near.append(r)
         for label in labels:
             judge.append({"key": audit.key_of(r["sha256"], label), "label": label, "text": pool_text[r["sha256"]],
                           "before": "", "after": "", "sha256": r["sha256"], "origin": r["origin"], "register": r["register"],
                           "id": r["id"], "source": r["origin"], "genre": r["register"]})
-    TRAIN_UNITS.write_text("".join(json.dumps(x) + "\n" for x in records), encoding="utf-8")
+    NEAR_UNITS.write_text("".join(json.dumps(x) + "\n" for x in earlier + near), encoding="utf-8")
     random.Random(args.seed).shuffle(judge)
     audit.write_jsonl(audit.BUILD / "judge" / f"{args.name}.jsonl", judge)
-    print(f"{len(asked)} negatives held back by meaning; {len(judge)} pairs to judge in build/judge/{args.name}.jsonl")
+    print(f"{len(asked)} negatives held back by meaning (train_units_near.jsonl); {len(judge)} pairs to judge in build/judge/{args.name}.jsonl")
 
 
 def main(argv: list[str] | None = None) -> None:
