@@ -48,10 +48,20 @@ def train(
     real: Annotated[bool, typer.Option("--real/--no-real", help="Add the stand-off real units (rebuilt from source snapshots) and tune on real dev; --no-real trains on the written corpus alone.")] = True,
     snapshots: Annotated[Optional[Path], typer.Option(help="Folder of source snapshots for the real units (default: $LO_SIGNALS_SNAPSHOTS or corpora/real/snapshots; see corpora/real/SOURCES.md).")] = None,
     pool: Annotated[bool, typer.Option("--pool/--no-pool", help="Fit the default on the natural-text pool of corpora/audit/train_units.jsonl too (its sources' snapshots are needed: corpora/audit/SOURCES.md); --no-pool gives a default that differs from the shipped one.")] = True,
+    export: Annotated[Optional[Path], typer.Option(help="Write the default's fitting data (train.jsonl) and real dev (dev.jsonl) into this folder for lo-signals finetune, and train nothing. The texts come from public snapshots: keep the folder out of git.")] = None,
 ) -> None:
     """Rebuild the shipped models from the written corpus and the real units into --out (fixed seed: same predictions as shipped)."""
     from .standoff import SnapshotError
-    from .train import BACKENDS, train_models
+    from .train import BACKENDS, export_fitting_data, train_models
+
+    if export is not None:
+        try:
+            paths = export_fitting_data(export, snapshots=snapshots, pool=pool)
+        except SnapshotError as exc:
+            _fail(str(exc))
+        for name, path in paths.items():
+            out_console.print(f"{name}: {path}")
+        return
 
     backends = tuple(backend) if backend else BACKENDS
     for b in backends:
@@ -184,7 +194,10 @@ def cascade(
         g, r = load_model(gate), load_model(reader)
         t = list(threshold) * len(g.labels_) if len(threshold) == 1 else list(threshold)
         model = CascadeScorer.from_parts(g, r, t)
-        model.save(out, name=out.name, description=(
+        parts = {"gate": getattr(g, "meta_", {}) or {}, "reader": getattr(r, "meta_", {}) or {}}
+        # What each part learnt from, under the part's name: the cascade's own meta.json names all its data.
+        training_data = {f"{role}/{k}": v for role, m in parts.items() for k, v in (m.get("training_data") or {}).items()}
+        model.save(out, name=out.name, training_data=training_data, description=(
             f"Cascade: the linear model {gate!r} scores every unit; units that could reach a threshold are read by the "
             f"fine-tuned encoder {Path(reader).name!r}; a unit's probability is the geometric mean of the two."))
     except (FileNotFoundError, ValueError, ImportError) as exc:

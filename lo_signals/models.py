@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Names that :func:`resolve` maps to models shipped with the package.
-BUNDLED = ("default", "linear", "lexicon", "transformer")
+BUNDLED = ("default", "linear", "lexicon", "transformer", "cascade")
 
 # The built-in backends, imported on first use so that importing lo_signals
 # stays light (spaCy, scikit-learn and torch load only when a model does).
@@ -162,6 +162,12 @@ def model_dir(model: str | Path | None) -> Path:
     if isinstance(model, str) and model in BUNDLED and not Path(model).is_dir():
         path = bundled_models_dir() / model
         if not path.is_dir():
+            if model == "cascade":
+                raise FileNotFoundError(
+                    "the bundled cascade model is not in this installation; build it as the README's Models section says "
+                    "(lo-signals train --export, lo-signals finetune, lo-signals cascade; needs the [transformers] extra), "
+                    "then load it by that directory"
+                )
             if model == "transformer":
                 raise FileNotFoundError(
                     "the bundled transformer model is not in this installation; build it with: "
