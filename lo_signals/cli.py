@@ -180,6 +180,7 @@ def cascade(
     out: Annotated[Path, typer.Option(help="Output model directory.")],
     gate: Annotated[str, typer.Option(help="The linear model that scores every unit and routes (name or directory).")] = "default",
     threshold: Annotated[list[float], typer.Option(help="Threshold on the combined probability: once for every label, or once per label in label order.")] = [0.5],
+    description: Annotated[Optional[str], typer.Option(help="A paragraph for the model card (default: what the parts are).")] = None,
 ) -> None:
     """Combine a fast linear gate and a fine-tuned encoder reader into one model directory.
 
@@ -197,9 +198,15 @@ def cascade(
         parts = {"gate": getattr(g, "meta_", {}) or {}, "reader": getattr(r, "meta_", {}) or {}}
         # What each part learnt from, under the part's name: the cascade's own meta.json names all its data.
         training_data = {f"{role}/{k}": v for role, m in parts.items() for k, v in (m.get("training_data") or {}).items()}
-        model.save(out, name=out.name, training_data=training_data, description=(
+        use = {
+            "fit": [f"gate: {gate} (see gate/README.md)", f"reader: {Path(reader).name} (see reader/README.md)"],
+            "tune_thresholds": [f"none yet: {', '.join(map(str, t))} as given to lo-signals cascade"],
+            "held_out": sorted({h for m in parts.values() for h in ((m.get("data_use") or {}).get("held_out") or [])}),
+        }
+        model.save(out, name=out.name, training_data=training_data, description=description or (
             f"Cascade: the linear model {gate!r} scores every unit; units that could reach a threshold are read by the "
-            f"fine-tuned encoder {Path(reader).name!r}; a unit's probability is the geometric mean of the two."))
+            f"fine-tuned encoder {Path(reader).name!r}; a unit's probability is the geometric mean of the two."),
+            extra={"data_use": use, "held_out_data": parts["gate"].get("held_out_data") or {}})
     except (FileNotFoundError, ValueError, ImportError) as exc:
         _fail(str(exc))
     out_console.print(f"saved {out}")

@@ -109,3 +109,26 @@ def test_cli_builds_a_cascade_from_a_gate_and_a_reader(parts, tmp_path):
     assert model.predict(texts) == expected
     bad = CliRunner().invoke(app, ["cascade", "--reader", str(gate_dir), "--out", str(tmp_path / "d")])
     assert bad.exit_code == 2 and "reader must be a transformer" in bad.output
+
+
+def test_bundled_cascade_pins_the_shipped_default_as_its_gate_and_records_its_audit():
+    from lo_signals._hashing import file_sha256
+    from lo_signals.models import bundled_models_dir
+
+    root = bundled_models_dir()
+    cascade = lo_signals.load("cascade")
+    assert cascade.backend == "cascade" and cascade.reader_.backend == "transformer"
+    # The gate is the shipped default, byte for byte.
+    assert file_sha256(root / "cascade" / "gate" / "model.skops") == file_sha256(root / "default" / "model.skops")
+    texts = ["After the audit we changed the handover checklist and falls dropped.", "The meeting closed at nine.",
+             "Managers blamed the junior nurse for the error.", "We are committed to openness."]
+    gate_p = lo_signals.load("default").predict_proba(texts)
+    p = cascade.predict_proba(texts)
+    sent = cascade.routes(gate_p)
+    np.testing.assert_allclose(p[~sent], gate_p[~sent])
+    assert (p[sent] <= np.sqrt(gate_p[sent]) + 1e-12).all()
+    meta = cascade.meta_
+    # Its card leads with precision measured on the audit pool, and its thresholds came from the dev pool.
+    assert meta["natural_prevalence"]["pool"] == "audit_pool" and meta["natural_prevalence"]["all"]["judged"] >= 30
+    assert meta["threshold_source"]["file"] == "corpora/audit/thresholds-cascade.json"
+    assert "Precision at natural prevalence" in (root / "cascade" / "README.md").read_text()

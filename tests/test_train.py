@@ -144,3 +144,24 @@ def test_pool_rows_use_judged_flags_and_skip_unjudged_ones(tmp_path, monkeypatch
     # The rebuilt texts are cached by the file's hash: a second call reads the cache.
     monkeypatch.setattr(standoff, "rebuild_texts", lambda *a, **k: (_ for _ in ()).throw(AssertionError("rebuilt twice")))
     assert train.pool_rows()[0] == rows
+
+
+def test_export_writes_the_defaults_fitting_data_for_finetune(tmp_path, monkeypatch):
+    import lo_signals.train as tr
+    from lo_signals.corpus import labelled_from_rows, read_labelled
+
+    rows = [{"text": "We learn from each other.", "labels": ["community_of_learners"], "aspirations": [], "register": "staff_feedback"},
+            {"text": "We will be open.", "labels": [], "aspirations": ["open_dialogue"], "register": "board_paper"}]
+    pool = [{"text": "The meeting closed at nine.", "labels": [], "aspirations": [], "register": "board_paper"}]
+    dev = [{"text": "They blamed the nurse.", "labels": ["blame_defensiveness"], "aspirations": [], "register": "inquiry_report"}]
+    fake = tr.TrainingData(labelled_from_rows(rows), labelled_from_rows(dev), {}, {"train.jsonl": "x"}, True,
+                           use={"fit": ["written train"]}, pool=(labelled_from_rows(pool), "sha"))
+    monkeypatch.setattr(tr, "training_data", lambda **kw: fake)
+    paths = tr.export_fitting_data(tmp_path / "exp")
+    train = read_labelled(paths["train"])
+    # The same units the default fits on, pool included, in order; dev is real dev.
+    assert train.texts == [r["text"] for r in rows + pool]
+    assert train.label_lists() == [["community_of_learners"], [], []]
+    assert train.aspiration_lists() == [[], ["open_dialogue"], []]
+    assert train.registers == ["staff_feedback", "board_paper", "board_paper"]
+    assert read_labelled(paths["dev"]).label_lists() == [["blame_defensiveness"]]
