@@ -422,6 +422,11 @@ def cmd_thresholds(args) -> None:
             "target_precision": args.target,
             "min_labelled_dev_recall": args.min_recall,
         }
+        if isinstance(meta.get("data_use"), dict):
+            meta["data_use"]["tune_thresholds"] = [
+                f"{args.role} (judged flags of natural-prevalence text) for precision",
+                f"labelled dev ({args.labelled}): each label keeps recall >= {args.min_recall}",
+            ]
         write_meta(args.apply, meta)
         lo_signals.load(args.apply)  # must still load and verify
         print(f"applied to {args.apply}/meta.json")
