@@ -133,3 +133,21 @@ def test_pool_scores_are_cached_by_model_weights_and_units(tmp_path, monkeypatch
     # Other units are another cache entry, never the old scores.
     with pytest.raises(AssertionError, match="scored again"):
         audit.score_pool(units[:2], "lexicon")
+
+
+def test_a_file_the_real_corpus_used_is_refused_another_file_of_its_repository_is_not(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("audit_build", AUDIT / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    real = json.loads((AUDIT.parent / "real" / "sources.json").read_text())["sources"]
+    used = next(s for s in real if s.get("files") and not s.get("glob"))
+    base = {"commit": used["commit"], "register": "inquiry_report", "genre": "inquiry_report", "role": "dev_pool",
+            "kind": "k", "licence": "l", "repo": used["repo"]}
+    monkeypatch.setattr(build, "SOURCES_DIR", tmp_path)
+    (tmp_path / "other-file.json").write_text(json.dumps({**base, "id": "other-file", "files": ["some/other/file.md"]}))
+    assert [s["id"] for s in build.load_sources()] == ["other-file"]
+    (tmp_path / "same-file.json").write_text(json.dumps({**base, "id": "same-file", "files": [used["files"][0]]}))
+    with pytest.raises(SystemExit, match="same-file.json: .* is a source of corpora/real"):
+        build.load_sources()

@@ -112,11 +112,17 @@ def default_snapshots() -> Path:
     return ROOT / "corpora" / "real" / "snapshots"
 
 
-def _seen_repos() -> set[str]:
+def _seen_repos() -> dict[str, set[str] | None]:
+    """Repositories of corpora/real (seen by the models): the files used, or ``None`` when a glob chose them."""
     spec = ROOT / "corpora" / "real" / "sources.json"
     if not spec.is_file():
-        return set()
-    return {s["repo"].lower() for s in json.loads(spec.read_text(encoding="utf-8"))["sources"]}
+        return {}
+    seen: dict[str, set[str] | None] = {}
+    for s in json.loads(spec.read_text(encoding="utf-8"))["sources"]:
+        repo = s["repo"].lower()
+        files = set(s.get("files") or ()) if not s.get("glob") else None
+        seen[repo] = None if files is None or seen.get(repo, set()) is None else seen.get(repo, set()) | files
+    return seen
 
 
 def load_sources(only: list[str] | None = None) -> list[dict]:
@@ -160,7 +166,11 @@ def load_sources(only: list[str] | None = None) -> list[dict]:
         if repo in RESERVED_REPOS or RESERVED_WORDS.search(repo):
             problems.append(f"{name}: {src.get('repo')} is reserved for independent evaluation and may never be used")
         if repo in seen_repos:
-            problems.append(f"{name}: {src.get('repo')} is a source of corpora/real (seen by the models)")
+            # Another document of a repository the real corpus used is unseen text; the same file, or
+            # any file of a repository the real corpus took by glob, is not.
+            used = seen_repos[repo]
+            if used is None or src.get("glob") or used & set(src.get("files") or ()):
+                problems.append(f"{name}: {src.get('repo')} is a source of corpora/real (seen by the models)")
         for key in ("max_docs", "max_units"):
             if key in src and not (isinstance(src[key], int) and src[key] > 0):
                 problems.append(f"{name}: {key} must be a positive integer")
