@@ -165,3 +165,23 @@ def test_read_json_capped_reads_small_files(tmp_path):
     f = tmp_path / "x.json"
     f.write_text('{"a": [1, {"b": 2}]}', encoding="utf-8")
     assert read_json_capped(f) == {"a": [1, {"b": 2}]}
+
+
+def test_a_cascade_whose_reader_carries_code_runs_none_of_it(tmp_path):
+    import shutil
+
+    from lo_signals._hashing import file_sha256
+    from lo_signals.models import bundled_models_dir
+
+    marker = tmp_path / "ran.txt"
+    cascade = tmp_path / "cascade"
+    shutil.copytree(bundled_models_dir() / "cascade", cascade, ignore=shutil.ignore_patterns("reader"))
+    reader = _code_dir(cascade / "reader", marker, "bert", "config")
+    (reader / "meta.json").write_text(json.dumps(_meta(partial=False)), encoding="utf-8")
+    # The cascade's meta pins the hostile reader's meta.json, as a sharer would.
+    meta = json.loads((cascade / "meta.json").read_text())
+    meta["parts"]["reader"]["meta_sha256"] = file_sha256(reader / "meta.json")
+    (cascade / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    res = _run_loader(f"import lo_signals; lo_signals.load({str(cascade)!r})")
+    assert res.returncode != 0 and not marker.exists(), "the reader's code ran"
+    assert "UntrustedModelError" in res.stderr
