@@ -210,7 +210,8 @@ def model_fingerprint(model: Any) -> str:
     """What identifies a model's weights: the same string for the same weights, in any process.
 
     A model loaded from a directory is known by the sha256 of each of its
-    files, as its ``meta.json`` records them (and loading checks them). A
+    files, as its ``meta.json`` records them (and loading checks them), and
+    by the recorded hashes of the model directories it is made of, if any. A
     model fitted in memory and never saved has no files: its learned state
     is hashed instead (:func:`lo_signals._hashing.state_sha256`). A path, a
     date and thresholds are not enough: two unsaved models fitted on
@@ -224,9 +225,14 @@ def model_fingerprint(model: Any) -> str:
     """
     from ._hashing import state_sha256
 
-    files = (getattr(model, "meta_", None) or {}).get("files")
-    if getattr(model, "path_", None) is not None and files:
-        listed = json.dumps(sorted(files.items()))
+    meta = getattr(model, "meta_", None) or {}
+    files, parts = meta.get("files"), meta.get("parts")
+    if getattr(model, "path_", None) is not None and (files or parts):
+        listed = json.dumps(sorted((files or {}).items()))
+        if parts:
+            # A model made of model directories (the cascade) is known by its parts' meta.json
+            # hashes too, which pin their weights: swapping a part is another model.
+            listed += json.dumps(parts, sort_keys=True)
         return "files:" + hashlib.sha256(listed.encode()).hexdigest()
     return "state:" + state_sha256(model)
 

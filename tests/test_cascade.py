@@ -132,3 +132,20 @@ def test_bundled_cascade_pins_the_shipped_default_as_its_gate_and_records_its_au
     assert meta["natural_prevalence"]["pool"] == "audit_pool" and meta["natural_prevalence"]["all"]["judged"] >= 30
     assert meta["threshold_source"]["file"] == "corpora/audit/thresholds-cascade.json"
     assert "Precision at natural prevalence" in (root / "cascade" / "README.md").read_text()
+
+
+def test_swapping_a_cascade_part_changes_its_fingerprint(parts, tmp_path):
+    import lo_signals.outdir as outdir
+
+    gate, reader, _ = parts
+    first = CascadeScorer.from_parts(gate, reader, [0.4] * 5).save(tmp_path / "a", name="a")
+    second = tmp_path / "b"
+    shutil.copytree(first, second)
+    m = json.loads((second / "meta.json").read_text())
+    m["parts"]["reader"]["meta_sha256"] = "0" * 64  # what a cascade with another reader records
+    (second / "meta.json").write_text(json.dumps(m))
+    a = lo_signals.load(first)
+    b = CascadeScorer.from_parts(gate, reader, [0.4] * 5)
+    b.meta_, b.path_ = m, str(second)
+    assert outdir.model_fingerprint(a) != outdir.model_fingerprint(b)
+    assert outdir.model_fingerprint(a) == outdir.model_fingerprint(lo_signals.load(first))
