@@ -149,3 +149,17 @@ def test_swapping_a_cascade_part_changes_its_fingerprint(parts, tmp_path):
     b.meta_, b.path_ = m, str(second)
     assert outdir.model_fingerprint(a) != outdir.model_fingerprint(b)
     assert outdir.model_fingerprint(a) == outdir.model_fingerprint(lo_signals.load(first))
+
+
+def test_only_units_the_reader_reads_are_truncated(parts):
+    gate, reader, _ = parts
+    long_text = "They blamed the nurse. " * 60  # longer than the reader's tokens
+    cascade = CascadeScorer.from_parts(gate, reader, [0.05] * 5)
+    texts = [long_text, "short and calm."]
+    routed = cascade.routes(gate.predict_proba(texts))
+    assert reader.truncated(texts)[0] is True
+    assert cascade.truncated(texts) == [bool(routed[0]), False]
+    # With thresholds no unit can reach, nothing is routed, so nothing is read in part.
+    never = CascadeScorer.from_parts(gate, reader, [1.0] * 5)
+    assert not never.routes(gate.predict_proba(texts)).any()
+    assert never.truncated(texts) == [False, False] and never.text_warnings(texts) == [None, None]

@@ -103,13 +103,32 @@ class CascadeScorer(BaseScorer):
         self.routed_share_ = len(sent) / len(texts) if texts else 0.0
         return out, np.asarray(gate_a, dtype=np.float64)
 
-    def truncated(self, texts: Sequence[str]) -> list[bool]:
-        """Per text, whether the reader would read only part of it (only routed units are read by it)."""
-        return self.reader_.truncated(texts)
+    def _would_route(self, texts: list[str]) -> np.ndarray:
+        """Whether each text would be read by the reader: it passes the unit-quality gate and the routing."""
+        from ..quality import QUALITY_OK
+
+        ok = np.array([q == QUALITY_OK for q in self.unit_quality(texts)], dtype=bool)
+        out = np.zeros(len(texts), dtype=bool)
+        if ok.any():
+            idx = np.flatnonzero(ok)
+            out[idx] = self.routes(self.gate_._proba([texts[i] for i in idx])[0])
+        return out
 
     def text_warnings(self, texts: Sequence[str]) -> list[str | None]:
-        """The reader's notes on texts it would cut (see :meth:`BaseScorer.text_warnings`)."""
-        return self.reader_.text_warnings(check_texts(texts))
+        """The reader's notes on the texts it would read and cut; the gate reads every text in full."""
+        texts = check_texts(texts)
+        notes = self.reader_.text_warnings(texts)
+        noted = [i for i, n in enumerate(notes) if n]
+        if noted:
+            # Only long texts carry a note, so the gate is asked about few of them.
+            for i, routed in zip(noted, self._would_route([texts[i] for i in noted])):
+                if not routed:
+                    notes[i] = None
+        return notes
+
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        """Per text, whether the reader would read it, and only in part (see :meth:`text_warnings`)."""
+        return [n is not None for n in self.text_warnings(texts)]
 
     def configure_inference(self, device: str | None = None, precision: str | None = None, batch_size: int | None = None) -> "CascadeScorer":
         """Change where and how the reader runs (the gate runs on the CPU).
