@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._hashing import file_sha256
-from .corpus import SPLITS, LabelledData, corpus_dir, labelled_from_rows, read_jsonl, read_labelled
+from .corpus import SPLITS, LabelledData, corpus_dir, labelled_from_rows, read_jsonl
 from .evaluation import evaluate, markdown_table
 
 __all__ = [
