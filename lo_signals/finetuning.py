@@ -100,7 +100,8 @@ def _save_checkpoint(folder: Path, key: dict, network, optim, sched, rng: random
         {"optim": optim.state_dict(), "sched": sched.state_dict(), "torch_rng": torch.get_rng_state()},
         folder / f"optim-{epoch}.pt",
     )
-    record = {"key": key, **state, "rng": [rng.getstate()[0], list(rng.getstate()[1]), rng.getstate()[2]]}
+    version, internal, gauss = rng.getstate()
+    record = {"key": key, **state, "rng": [version, list(internal), gauss]}
     tmp = folder / "state.json.tmp"
     tmp.write_text(json.dumps(record), encoding="utf-8")
     tmp.replace(folder / "state.json")

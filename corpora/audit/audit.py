@@ -72,22 +72,18 @@ key_of = judgement_key
 def score_pool(units: list[dict], model: str):
     """Probabilities, decisions and the model for every unit of a pool.
 
-    The probabilities are cached in ``build/scores/`` under the model's
-    meta.json and weight hashes and the pool's unit hashes, so a slow model
-    scores a pool once; decisions are always taken again with the model's
-    current thresholds.
+    The probabilities are cached in ``build/scores/`` under the model's weight
+    fingerprint (:func:`lo_signals.outdir.model_fingerprint`, the parts cache's
+    own key), its thresholds and the pool's unit hashes, so a slow model scores
+    a pool once; decisions are always taken with the model's current thresholds.
     """
     import hashlib
 
     import lo_signals
-    from lo_signals.models import model_dir
+    from lo_signals.outdir import model_fingerprint
 
     scorer = lo_signals.load(model)
-    folder = model_dir(model)
-    h = hashlib.sha256()
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and f.name not in ("meta.json", "README.md"):
-            h.update(str(f.relative_to(folder)).encode() + f.read_bytes())
+    h = hashlib.sha256(model_fingerprint(scorer).encode())
     # A cascade reads with its reader only what its thresholds route, so they are part of its scores.
     h.update(repr([round(float(t), 6) for t in scorer.thresholds_]).encode())
     h.update("".join(u["sha256"] for u in units).encode())
@@ -98,9 +94,7 @@ def score_pool(units: list[dict], model: str):
         proba = scorer.predict_proba([u["text"] for u in units])
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, proba)
-    labels = scorer._decide(proba, np.asarray(scorer.thresholds_), scorer.labels_) if hasattr(scorer, "_decide") else None
-    if labels is None:
-        _p, _asp, labels, _asps = scorer.predict_all([u["text"] for u in units])
+    labels = scorer._decide(proba, np.asarray(scorer.thresholds_), scorer.labels_)
     return scorer, proba, labels
 
 
@@ -152,7 +146,8 @@ def cmd_sample(args) -> None:
                 idx = [i for i in idx if key_of(units[i]["sha256"], label) not in done]
             # The highest-scoring units first (where a precision-first threshold lands), then a uniform draw of the rest.
             top = sorted(idx, key=lambda i: (-proba[i, j], units[i]["sha256"]))[: args.top]
-            rest = [i for i in idx if i not in set(top)]
+            taken = set(top)
+            rest = [i for i in idx if i not in taken]
             rng.shuffle(rest)
             picked = sorted(top + rest[: args.per_label])
         for i in picked:
